@@ -1,0 +1,105 @@
+# qshape-milter: build, test, benchmark, install.
+#
+#   make            build the programs into build/
+#   make check      install missing Debian packages, build, run every tier
+#   make bench      benchmarks, with ratios against peers run alongside
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	= -std=c11 -Wall -Wextra -Werror -Wmissing-prototypes -Wformat=2 \
+	  -Wshadow -Wstrict-prototypes -Wvla
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc/common -Isrc/queue -Isrc/shape
+LDLIBS	+= -lm -lpthread
+DEPFLAGS = -MMD -MP
+
+B	= build
+# Sanitizer and fuzzer builds use clang.
+SAN_CC	= clang
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	  -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+
+LIB_SRC	= $(wildcard src/common/*.c src/queue/*.c src/shape/*.c)
+CTL_SRC	= $(wildcard src/ctl/*.c)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT	= $(UNIT_SRC:tests/unit/%.c=$(B)/%)
+UNIT_ASAN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
+TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor
+
+PROGS	= $(B)/qshapectl
+
+all: $(PROGS) $(TOOLS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(B)/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(SAN_CC) $(WARN) $(SAN_FLAGS) $(CPPFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+LIB_OBJ	= $(LIB_SRC:%.c=$(B)/%.o)
+$(B)/libqshape.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/asan/libqshape.a: $(LIB_SRC:%.c=$(B)/asan/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/qshapectl: $(CTL_SRC:%.c=$(B)/%.o) $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/asan/qshapectl: $(CTL_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
+	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+# Test and benchmark tools.
+$(B)/qgen: $(B)/tests/tools/qgen.o $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/addrq: $(B)/tests/tools/addrq.o $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/bench-floor: $(B)/bench/floor.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests: cmocka, one file per module, plain and under ASan/UBSan.
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+$(B)/test_%: $(B)/tests/unit/test_%.o $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+$(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/libqshape.a
+	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
+# libFuzzer target for the queue-file parser.
+$(B)/fuzz_qf: tests/fuzz/fuzz_qf.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	sh .ci/install-deps
+
+check: deps
+	$(MAKE) all $(UNIT) $(UNIT_ASAN) $(B)/asan/qshapectl $(B)/fuzz_qf
+	sh tests/run-all $(B)
+
+test-unit: $(UNIT) $(UNIT_ASAN)
+	sh tests/run-all $(B) unit
+
+bench: deps all
+	sh bench/run $(B)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 docs/qshapectl.8 $(DESTDIR)$(MANDIR)/man8/
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps check test-unit bench install clean
+.SECONDARY:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,10 @@
+/*
+ * ctl - the qshapectl commands.  Each takes the arguments after its name
+ * (argv[0] is the command name) and returns the exit status.
+ */
+#ifndef QSHAPE_CTL_H
+#define QSHAPE_CTL_H
+
+extern int ctl_scan(int argc, char **argv);
+
+#endif
