@@ -31,7 +31,7 @@ CTL_SRC	= $(wildcard src/ctl/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT	= $(UNIT_SRC:tests/unit/%.c=$(B)/%)
 UNIT_ASAN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
-TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor
+TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds
 
 PROGS	= $(B)/qshapectl
 
@@ -73,10 +73,13 @@ $(B)/test_%: $(B)/tests/unit/test_%.o $(B)/libqshape.a
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
-# libFuzzer target for the queue-file parser.
+# libFuzzer target for the queue-file parser, and its seed writer.
 $(B)/fuzz_qf: tests/fuzz/fuzz_qf.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/mkseeds: $(B)/tests/fuzz/mkseeds.o $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/tests/fuzz/%.o: CPPFLAGS += -Itests/unit
 
 deps:
 	sh .ci/install-deps

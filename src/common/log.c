@@ -37,7 +37,7 @@ log_progname(void)
     return log_name;
 }
 
-static void
+static void LOG_FMT(3, 0)
 vlog(LOG_LEVEL level, const char *tag, const char *fmt, va_list ap,
      int err)
 {

@@ -387,9 +387,15 @@ read_head(WALK *w, uint64_t *data_size, int *have_size)
     uint64_t n2, n3;
     const unsigned char *s, *end;
 
+    const unsigned char *b;
+    size_t  got;
+
+    if ((b = w->src->get(w->src->ctx, 0, 6, &got)) == 0)
+	return QF_READ_ERROR;
+    if (got < 2 || strchr("CTSF", b[0]) == 0 || b[0] == 0)
+	return QF_NOT_QUEUE_FILE;
     if ((st = read_rec(w, &rec)) != QF_OK)
-	return st == QF_TRUNCATED && w->src->size < 2 ?
-	    QF_NOT_QUEUE_FILE : st;
+	return st;
     switch (rec.type) {
     case REC_SIZE:
 	p->facts.kind = QF_KIND_QUEUE;
