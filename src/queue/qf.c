@@ -346,7 +346,7 @@ skip_content(WALK *w, uint64_t data_size, int have_size)
 }
 
 static void
-finish(QF_PARSER *p)
+finish(QF_PARSER *p, unsigned flags)
 {
     QF_FACTS *f = &p->facts;
     size_t  i;
@@ -359,13 +359,14 @@ finish(QF_PARSER *p)
     f->sasl_username = STR(p->have_sasl, p->sasl);
     f->rewrite_context = STR(p->have_context, p->context);
 #undef STR
-    if (p->rstr) {
-	for (i = 0; i < f->nrcpt && i < p->rcap; i++) {
+    f->rcpt = 0;
+    if (flags & QF_WANT_RCPTS) {
+	for (i = 0; i < f->nrcpt; i++) {
 	    p->rstr[i].ptr = p->arena + p->rspan[i].off;
 	    p->rstr[i].len = p->rspan[i].len;
 	}
+	f->rcpt = p->rstr;
     }
-    f->rcpt = p->rstr;
 }
 
 static void
@@ -481,7 +482,7 @@ qf_parse(QF_PARSER *p, const QF_SOURCE *src, unsigned flags,
 		return QF_NO_SENDER;
 	    in_envelope = 0;
 	    if (!(flags & QF_WANT_RCPTS) && p->facts.nrcpt > 0) {
-		finish(p);
+		finish(p, flags);
 		return QF_OK;
 	    }
 	    if ((st = skip_content(&w, data_size, have_size)) != QF_OK)
@@ -491,7 +492,7 @@ qf_parse(QF_PARSER *p, const QF_SOURCE *src, unsigned flags,
 	    if (!p->have_sender)
 		return QF_NO_SENDER;
 	    p->facts.rcpts_complete = 1;
-	    finish(p);
+	    finish(p, flags);
 	    return QF_OK;
 	default:
 	    break;

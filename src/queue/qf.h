@@ -83,7 +83,8 @@ typedef struct QF_FACTS {
     size_t  ndone;			/* delivered (D) recipients seen */
     size_t  ndeleted;			/* milter-deleted (/) recipients seen */
     int     rcpts_complete;		/* read to E: nrcpt is the full count */
-    const QF_STR *rcpt;			/* nrcpt entries with QF_WANT_RCPTS */
+    const QF_STR *rcpt;			/* nrcpt entries; NULL without
+					 * QF_WANT_RCPTS */
 } QF_FACTS;
 
 typedef struct QF_PARSER QF_PARSER;

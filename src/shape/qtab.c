@@ -153,16 +153,22 @@ qt_destroy(QTAB *t)
  * last bucket.
  */
 int
-qt_bucket(const QTAB *t, int64_t now, int64_t when)
+qt_age_bucket(double age, double tick_minutes, long nbuckets, int linear)
 {
-    double  m = ((double) now - (double) when)
-	/ (60.0 * num_d(t->opts.tick));
+    double  m = age / (60.0 * tick_minutes);
     double  b;
 
     if (!(m >= 1))
 	return 1;
-    b = t->opts.linear ? floor(m + 1) : 2 + floor(log(m) / log(2));
-    return b < (double) t->opts.nbuckets ? (int) b : (int) t->opts.nbuckets;
+    b = linear ? floor(m + 1) : 2 + floor(log(m) / log(2));
+    return b < (double) nbuckets ? (int) b : (int) nbuckets;
+}
+
+int
+qt_bucket(const QTAB *t, int64_t now, int64_t when)
+{
+    return qt_age_bucket((double) now - (double) when, num_d(t->opts.tick),
+			 t->opts.nbuckets, t->opts.linear);
 }
 
 static char *

@@ -50,6 +50,10 @@ extern void qt_destroy(QTAB *);
 /* The age bucket (1..nbuckets) of a message that arrived at 'when'. */
 extern int qt_bucket(const QTAB *, int64_t now, int64_t when);
 
+/* The same for any geometry: age in seconds, first bucket in minutes. */
+extern int qt_age_bucket(double age, double tick_minutes, long nbuckets,
+			 int linear);
+
 /* Count one address (sender or recipient) in bucket b. */
 extern void qt_add(QTAB *, const char *addr, size_t len, int b);
 

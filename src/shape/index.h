@@ -1,0 +1,104 @@
+/*
+ * index - the scanner's live index of the queue, and what it counts.
+ *
+ * The index maps a queue ID to the facts of its message: queue, arrival
+ * time, and the keys the policies look at (sender domain and its parents,
+ * sender address, client address, SASL user, recipient domains), interned
+ * as small numbers.  A file renamed to another queue keeps its ID and is
+ * moved, never parsed again.  Keys are computed with the shared normaliser
+ * (addr.h), so the milter computes the same ones.
+ *
+ * Reconcile is mark and sweep: ix_mark_begin(), ix_mark() for every file
+ * seen (ix_put() for those ix_mark() does not know), ix_sweep().
+ *
+ * Counting happens at publication time, from the messages, because ages
+ * change with the clock: ix_count_keys() ranks the keys of one kind,
+ * ix_policy_input() counts one policy's window for the state machine.
+ *
+ * Ownership: the index owns every string it returns; they stay valid until
+ * the next call that changes the index.  Allocation failure is fatal.
+ */
+#ifndef QSHAPE_INDEX_H
+#define QSHAPE_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qshape/summary.h"
+#include "qf.h"
+#include "throttle.h"
+
+#define IX_ID_MAX	23		/* longest queue ID we index */
+
+typedef struct IX IX;
+
+typedef struct IX_GEOM {
+    int     nqueues;			/* 1..QS_MAX_QUEUES */
+    int     nbuckets;			/* 1..QS_MAX_BUCKETS */
+    double  bucket_minutes;		/* first bucket */
+    int     linear;
+} IX_GEOM;
+
+/* One key of one kind, ranked, with its counts per queue and bucket. */
+typedef struct IX_ROW {
+    const char *key;
+    size_t  len;
+    uint32_t total;			/* over all queues */
+    uint32_t count[QS_MAX_QUEUES][QS_MAX_BUCKETS + 1];
+} IX_ROW;
+
+typedef struct IX_RANK {
+    IX_ROW *row;			/* top rows, by total descending */
+    size_t  nrows;
+    uint32_t ndistinct;			/* keys of this kind with messages */
+    uint32_t other;			/* messages (or recipients) not shown */
+} IX_RANK;
+
+/* A policy's window. */
+typedef struct IX_WINDOW {
+    int     kind;			/* QS_KEY_* */
+    unsigned queue_mask;		/* bit per queue index */
+    int64_t max_age;			/* seconds, 0 = no limit */
+    uint32_t min_keep;			/* report keys with at least this */
+} IX_WINDOW;
+
+extern IX *ix_create(const IX_GEOM *);
+extern void ix_destroy(IX *);
+
+/* Add or replace the message with this ID.  Returns -1 for an ID that is
+ * too long to index, else 0. */
+extern int ix_put(IX *, const char *id, int queue, const QF_FACTS *,
+		  int64_t mtime);
+
+/* The message moved to another queue (a rename).  1 if known, else 0. */
+extern int ix_move(IX *, const char *id, int queue);
+
+/* The message is gone.  1 if it was known, else 0. */
+extern int ix_remove(IX *, const char *id);
+
+/* Its queue, or -1 when unknown. */
+extern int ix_queue_of(const IX *, const char *id);
+
+extern void ix_mark_begin(IX *);
+/* Seen during a reconcile: 1 if known (moved if need be), else 0. */
+extern int ix_mark(IX *, const char *id, int queue);
+/* Remove what was not seen; returns how many. */
+extern size_t ix_sweep(IX *);
+
+extern size_t ix_messages(const IX *);
+
+/* Totals per queue and bucket (queue[q][0] = all ages). */
+extern void ix_queue_totals(const IX *, int64_t now,
+			    uint32_t out[QS_MAX_QUEUES][QS_MAX_BUCKETS + 1]);
+
+/* The top_n keys of a kind with their counts.  Valid until the next call
+ * of ix_count_keys() or a change to the index. */
+extern void ix_count_keys(IX *, int kind, int64_t now, size_t top_n,
+			  IX_RANK *);
+
+/* Count one policy's window: total messages and keys with at least
+ * min_keep messages.  Valid until the next call or a change. */
+extern void ix_policy_input(IX *, const IX_WINDOW *, int64_t now,
+			    TH_INPUT *);
+
+#endif
