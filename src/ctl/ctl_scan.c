@@ -148,7 +148,7 @@ int
 ctl_scan(int argc, char **argv)
 {
     CTL_QOPTS o;
-    QW_OPTS wo;
+    QW_OPTS wo = {0};
     QW_STATS st;
     SCAN    scan[QW_MAX_THREADS];
     void   *ctx[QW_MAX_THREADS];

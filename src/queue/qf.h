@@ -62,7 +62,7 @@ typedef enum QF_KIND {
 #define QF_WANT_RCPTS	(1u << 0)	/* collect the pending recipients */
 
 /* Longest record whose data we keep (sender, attribute, recipient). */
-#define QF_FIELD_MAX	(64 * 1024)
+#define QF_FIELD_MAX	(1024 * 1024)
 
 typedef struct QF_STR {
     const char *ptr;			/* NUL-terminated, may hold NULs */

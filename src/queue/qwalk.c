@@ -181,6 +181,10 @@ do_file(WORKER *w, DIRREF *d, const char *name)
     int     fd;
 
     w->stats.files++;
+    if (w->walk->opts->known && w->walk->opts->known(w->ctx, d->queue, name)) {
+	w->stats.known++;
+	return;
+    }
     for (;;) {
 	fd = openat(d->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK
 		    | O_CLOEXEC | (w->noatime ? O_NOATIME : 0));
@@ -458,6 +462,7 @@ merge_stats(QW_STATS *to, const QW_STATS *from)
     int     i;
 
     to->files += from->files;
+    to->known += from->known;
     to->parsed += from->parsed;
     to->vanished += from->vanished;
     to->not_regular += from->not_regular;

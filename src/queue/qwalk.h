@@ -36,8 +36,13 @@ typedef struct QW_MSG {
 
 typedef void (*QW_FN) (void *ctx, const QW_MSG *);
 
+/* Called for each queue-ID name before it is opened; nonzero means the
+ * caller already knows the file and it is not read (counted as known). */
+typedef int (*QW_KNOWN_FN) (void *ctx, int queue, const char *id);
+
 typedef struct QW_STATS {
     uint64_t files;			/* names that look like queue IDs */
+    uint64_t known;			/* not read: the caller knew them */
     uint64_t parsed;			/* handed to the callback */
     uint64_t vanished;			/* gone before we opened them */
     uint64_t not_regular;		/* symlinks, devices, ... */
@@ -53,6 +58,7 @@ typedef struct QW_OPTS {
     int     base_fd;			/* relative queue names start here */
     unsigned qf_flags;			/* qf_parse() flags */
     int     nthreads;			/* 1..QW_MAX_THREADS */
+    QW_KNOWN_FN known;			/* optional, called with ctx[thread] */
 } QW_OPTS;
 
 extern int qw_walk(const char *const *queues, int nqueues,

@@ -116,7 +116,7 @@ walk_with(int nthreads)
     static const char *const queues[] = {"incoming", "deferred", "nosuch"};
     COUNT   c[4];
     void   *ctx[4] = {&c[0], &c[1], &c[2], &c[3]};
-    QW_OPTS o;
+    QW_OPTS o = {0};
     QW_STATS st;
     char    err[128];
     int     i, q[3] = {0, 0, 0}, nulls = 0;
