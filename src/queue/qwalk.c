@@ -8,7 +8,8 @@
  * stays bounded by a few batches whatever the size of the directory.
  *
  * Each file costs openat(), fstat(), one pread() of the first 4 KiB (more
- * only for a file whose envelope or recipient list is larger) and close().
+ * only for a file whose envelope or recipient list is larger) and close()
+ * (qfile.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +22,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "qfile.h"
 #include "qwalk.h"
 
-#define HEAD_BYTES	4096		/* first read of every file */
 #define BATCH_NAMES	256		/* names per batch job */
 #define MAX_DEPTH	16		/* hash_queue_depth is at most 16 */
 #define DENTS_BYTES	(32 * 1024)
@@ -51,14 +52,7 @@ typedef struct WALK WALK;
 typedef struct WORKER {
     WALK   *walk;
     void   *ctx;
-    QF_PARSER *parser;
-    unsigned char *buf;			/* file window */
-    size_t  buf_cap;
-    uint64_t buf_off;
-    size_t  buf_len;
-    int     fd;
-    uint64_t size;			/* of the open file */
-    int     noatime;
+    QFILE_READER *reader;
     QW_STATS stats;
 } WORKER;
 
@@ -135,102 +129,43 @@ dir_hold(WALK *wk, DIRREF *d)
     pthread_mutex_unlock(&wk->lock);
 }
 
-/* QF_SOURCE over the open file: serve from the window when it covers the
- * request or already reaches end of file; else read at 'off'. */
-static const unsigned char *
-file_get(void *ctx, uint64_t off, size_t need, size_t *got)
-{
-    WORKER *w = ctx;
-    ssize_t n;
-
-    if (off >= w->buf_off && off - w->buf_off <= w->buf_len) {
-	size_t  rel = (size_t) (off - w->buf_off);
-	size_t  have = w->buf_len - rel;
-
-	if (have >= need || w->buf_off + w->buf_len >= w->size) {
-	    *got = have;
-	    return w->buf + rel;
-	}
-    }
-    if (need > w->buf_cap) {
-	unsigned char *nb = realloc(w->buf, need);
-
-	if (nb == 0)
-	    return 0;
-	w->buf = nb;
-	w->buf_cap = need;
-    }
-    do {
-	n = pread(w->fd, w->buf, w->buf_cap, (off_t) off);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-	return 0;
-    w->buf_off = off;
-    w->buf_len = (size_t) n;
-    *got = (size_t) n;
-    return w->buf;
-}
-
 static void
 do_file(WORKER *w, DIRREF *d, const char *name)
 {
-    struct stat st;
-    QF_SOURCE src = {file_get, w, 0};
-    const QF_FACTS *facts;
-    QF_STATUS qst;
-    int     fd;
+    QFILE_RESULT res;
+    QW_MSG  m;
 
     w->stats.files++;
     if (w->walk->opts->known && w->walk->opts->known(w->ctx, d->queue, name)) {
 	w->stats.known++;
 	return;
     }
-    for (;;) {
-	fd = openat(d->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK
-		    | O_CLOEXEC | (w->noatime ? O_NOATIME : 0));
-	if (fd >= 0 || errno != EPERM || !w->noatime)
-	    break;
-	w->noatime = 0;			/* not the owner: atime it is */
-    }
-    if (fd < 0) {
-	if (errno == ENOENT)
-	    w->stats.vanished++;
-	else if (errno == ELOOP)
-	    w->stats.not_regular++;
-	else {
-	    w->stats.unreadable++;
-	    note_problem(w, d->path, name, strerror(errno));
-	}
-	return;
-    }
-    if (fstat(fd, &st) < 0) {
-	w->stats.unreadable++;
-	note_problem(w, d->path, name, strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
+    switch (qfile_read(w->reader, d->fd, name, w->walk->opts->qf_flags,
+		       &res)) {
+    case QFILE_OK:
+	m = (QW_MSG) {d->queue, name, res.facts, res.mtime};
+	w->stats.parsed++;
+	w->walk->fn(w->ctx, &m);
+	break;
+    case QFILE_VANISHED:
+	w->stats.vanished++;
+	break;
+    case QFILE_NOT_REGULAR:
 	w->stats.not_regular++;
-    } else if ((st.st_mode & S_IRWXU) != S_IRWXU) {
+	break;
+    case QFILE_NOT_READY:
 	w->stats.not_ready++;
-    } else {
-	w->fd = fd;
-	w->size = src.size = (uint64_t) st.st_size;
-	w->buf_off = 0;
-	w->buf_len = 0;
-	qst = qf_parse(w->parser, &src, w->walk->opts->qf_flags, &facts);
-	if (qst == QF_OK) {
-	    QW_MSG  m = {d->queue, name, facts, (int64_t) st.st_mtime};
-
-	    w->stats.parsed++;
-	    w->walk->fn(w->ctx, &m);
-	} else if (qst == QF_READ_ERROR) {
-	    w->stats.unreadable++;
-	    note_problem(w, d->path, name, strerror(errno));
-	} else {
-	    w->stats.corrupt++;
-	    w->stats.by_status[qst]++;
-	    note_problem(w, d->path, name, qf_strerror(qst));
-	}
+	break;
+    case QFILE_UNREADABLE:
+	w->stats.unreadable++;
+	note_problem(w, d->path, name, strerror(res.errnum));
+	break;
+    case QFILE_CORRUPT:
+	w->stats.corrupt++;
+	w->stats.by_status[res.qf_status]++;
+	note_problem(w, d->path, name, qf_strerror(res.qf_status));
+	break;
     }
-    close(fd);
 }
 
 static void
@@ -500,10 +435,7 @@ qw_walk(const char *const *queues, int nqueues, const QW_OPTS *opts,
     for (i = 0; i < nt; i++) {
 	w[i].walk = &wk;
 	w[i].ctx = ctx[i];
-	w[i].noatime = 1;
-	w[i].buf_cap = HEAD_BYTES;
-	if ((w[i].buf = malloc(HEAD_BYTES)) == 0
-	    || (w[i].parser = qf_create()) == 0)
+	if ((w[i].reader = qfile_reader_create()) == 0)
 	    wk.failed = 1;
     }
     for (i = 0; i < nqueues && !wk.failed; i++)
@@ -516,8 +448,7 @@ qw_walk(const char *const *queues, int nqueues, const QW_OPTS *opts,
 	pthread_join(tid[i], 0);
     for (i = 0; i < nt; i++) {
 	merge_stats(stats, &w[i].stats);
-	qf_destroy(w[i].parser);
-	free(w[i].buf);
+	qfile_reader_destroy(w[i].reader);
     }
     while (wk.head) {
 	JOB    *j = wk.head;

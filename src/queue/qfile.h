@@ -1,0 +1,45 @@
+/*
+ * qfile - open, check and parse one queue file, safely.
+ *
+ * The rules every reader of the queue follows: open with O_NOFOLLOW and
+ * O_NONBLOCK (a FIFO must not hang us), never lock, apply Postfix's test of
+ * a complete file (regular, owner rwx), read with pread() from a window
+ * that starts at the first 4 KiB and grows only when the envelope needs it.
+ * Used by the queue walker and by the scanner for single files.
+ *
+ * A QFILE_READER owns its parser and buffer; the facts it returns stay
+ * valid until its next qfile_read() or qfile_reader_destroy().
+ */
+#ifndef QSHAPE_QFILE_H
+#define QSHAPE_QFILE_H
+
+#include <stdint.h>
+
+#include "qf.h"
+
+typedef enum QFILE_STATUS {
+    QFILE_OK = 0,			/* parsed: facts are valid */
+    QFILE_VANISHED,			/* gone before we opened it */
+    QFILE_NOT_REGULAR,			/* symlink, FIFO, directory, ... */
+    QFILE_NOT_READY,			/* owner bits not rwx: in progress */
+    QFILE_UNREADABLE,			/* open, fstat or read failed: errnum */
+    QFILE_CORRUPT			/* the parser refused it: qf_status */
+} QFILE_STATUS;
+
+typedef struct QFILE_RESULT {
+    const QF_FACTS *facts;		/* QFILE_OK */
+    int64_t mtime;			/* seconds */
+    int     errnum;			/* QFILE_UNREADABLE */
+    QF_STATUS qf_status;		/* QFILE_CORRUPT */
+} QFILE_RESULT;
+
+typedef struct QFILE_READER QFILE_READER;
+
+/* NULL when out of memory. */
+extern QFILE_READER *qfile_reader_create(void);
+extern void qfile_reader_destroy(QFILE_READER *);
+
+extern QFILE_STATUS qfile_read(QFILE_READER *, int dirfd, const char *name,
+			       unsigned qf_flags, QFILE_RESULT *);
+
+#endif
