@@ -43,7 +43,7 @@ on_message(void *ctx, const QW_MSG *m)
     int     b;
     size_t  i;
 
-    if (f->nrcpt == 0 && !(s->by_sender && f->kind != QF_KIND_QUEUE))
+    if (!qf_counts(f))
 	return;
     b = qt_bucket(s->tab, s->now, f->has_time ? f->time_sec : m->mtime);
     if (s->by_sender)

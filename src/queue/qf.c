@@ -552,6 +552,12 @@ static const struct {
     [QF_NO_MEMORY] = {"no_memory", "out of memory"},
 };
 
+int
+qf_counts(const QF_FACTS *f)
+{
+    return f->nrcpt > 0 || f->kind != QF_KIND_QUEUE;
+}
+
 const char *
 qf_strerror(QF_STATUS st)
 {

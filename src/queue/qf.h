@@ -105,6 +105,13 @@ extern QF_STATUS qf_parse(QF_PARSER *, const QF_SOURCE *, unsigned flags,
 extern QF_STATUS qf_parse_mem(QF_PARSER *, const void *buf, size_t len,
 			      unsigned flags, const QF_FACTS **facts);
 
+/*
+ * Does the message count in a queue shape?  As in qshape(1): only with a
+ * recipient still to deliver; but a postdrop file counts before cleanup
+ * has extracted its recipients (sendmail -t).
+ */
+extern int qf_counts(const QF_FACTS *);
+
 /* A short lower-case description: "truncated file", ... */
 extern const char *qf_strerror(QF_STATUS);
 

@@ -203,6 +203,31 @@ qt_add(QTAB *t, const char *addr, size_t len, int b)
 	bump(t, buf, n, b);
 }
 
+static void
+bump_counts(QTAB *t, const char *key, size_t len, const uint64_t *count)
+{
+    KEYVAL *v = htab_insert(t->keys, key, len, 0);
+    long    k;
+
+    for (k = 0; k <= t->opts.nbuckets; k++)
+	v->count[k] += count[k];
+}
+
+void
+qt_add_key(QTAB *t, const char *key, size_t len, const uint64_t *count)
+{
+    char   *buf = scratch(t, len + 2);
+    size_t  n = len;
+    long    k;
+
+    for (k = 0; k <= t->opts.nbuckets; k++)
+	t->total[k] += count[k];
+    bump_counts(t, key, len, count);
+    memcpy(buf, key, len);
+    while (t->opts.parents && (n = addr_qshape_parent(buf, n, buf)) > 0)
+	bump_counts(t, buf, n, count);
+}
+
 void
 qt_merge(QTAB *dst, const QTAB *src)
 {

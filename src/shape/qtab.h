@@ -57,6 +57,11 @@ extern int qt_age_bucket(double age, double tick_minutes, long nbuckets,
 /* Count one address (sender or recipient) in bucket b. */
 extern void qt_add(QTAB *, const char *addr, size_t len, int b);
 
+/* Count a key that is already a domain (no normalisation): 'count' has
+ * nbuckets + 1 entries, [0] the total.  Parents follow as in qt_add(). */
+extern void qt_add_key(QTAB *, const char *key, size_t len,
+		       const uint64_t *count);
+
 /* Add every count of src into dst (same options). */
 extern void qt_merge(QTAB *dst, const QTAB *src);
 
