@@ -15,8 +15,10 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	= -std=c11 -Wall -Wextra -Werror -Wmissing-prototypes -Wformat=2 \
 	  -Wshadow -Wstrict-prototypes -Wvla
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc/common -Isrc/queue -Isrc/shape
-LDLIBS	+= -lm -lpthread
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc/common -Isrc/queue -Isrc/shape \
+	  $(shell pkg-config --cflags libconfig 2>/dev/null)
+LDLIBS	+= $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
+	  -lm -lpthread
 DEPFLAGS = -MMD -MP
 
 B	= build
@@ -28,12 +30,13 @@ FUZZ_SECONDS ?= 60
 
 LIB_SRC	= $(wildcard src/common/*.c src/queue/*.c src/shape/*.c)
 CTL_SRC	= $(wildcard src/ctl/*.c)
+SCAND_SRC = $(wildcard src/scand/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT	= $(UNIT_SRC:tests/unit/%.c=$(B)/%)
 UNIT_ASAN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds
 
-PROGS	= $(B)/qshapectl
+PROGS	= $(B)/qshapectl $(B)/qshape-scand
 
 all: $(PROGS) $(TOOLS)
 
@@ -58,6 +61,12 @@ $(B)/qshapectl: $(CTL_SRC:%.c=$(B)/%.o) $(B)/libqshape.a
 $(B)/asan/qshapectl: $(CTL_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/qshape-scand: $(SCAND_SRC:%.c=$(B)/%.o) $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/asan/qshape-scand: $(SCAND_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
+	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
 # Test and benchmark tools.
 $(B)/qgen: $(B)/tests/tools/qgen.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -73,6 +82,17 @@ $(B)/test_%: $(B)/tests/unit/test_%.o $(B)/libqshape.a
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
+# The scanner's test links the scanner's modules, without its main().
+SCAND_MODS = $(filter-out src/scand/scand.c,$(SCAND_SRC))
+$(B)/tests/unit/test_scanner.o $(B)/asan/tests/unit/test_scanner.o: \
+	CPPFLAGS += -Isrc/scand
+$(B)/test_scanner: $(B)/tests/unit/test_scanner.o \
+	    $(SCAND_MODS:%.c=$(B)/%.o) $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+$(B)/asan/test_scanner: $(B)/asan/tests/unit/test_scanner.o \
+	    $(SCAND_MODS:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
+	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
 # libFuzzer target for the queue-file parser, and its seed writer.
 $(B)/fuzz_qf: tests/fuzz/fuzz_qf.c $(LIB_SRC)
 	@mkdir -p $(@D)
@@ -81,11 +101,24 @@ $(B)/mkseeds: $(B)/tests/fuzz/mkseeds.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/tests/fuzz/%.o: CPPFLAGS += -Itests/unit
 
+# Stress test of the shm publication protocol (tests/stress/README),
+# under ThreadSanitizer and under ASan/UBSan.
+TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+STRESS_SRC = tests/stress/shm_stress.c src/shape/shm.c src/common/log.c
+STRESS_DEP = $(STRESS_SRC) src/shape/shm.h include/qshape/summary.h
+$(B)/tsan/shm_stress: $(STRESS_DEP)
+	@mkdir -p $(@D)
+	$(SAN_CC) $(WARN) $(TSAN_FLAGS) $(CPPFLAGS) -o $@ $(STRESS_SRC) $(LDLIBS)
+$(B)/asan/shm_stress: $(STRESS_DEP)
+	@mkdir -p $(@D)
+	$(SAN_CC) $(WARN) $(SAN_FLAGS) $(CPPFLAGS) -o $@ $(STRESS_SRC) $(LDLIBS)
+
 deps:
 	sh .ci/install-deps
 
 check: deps
-	$(MAKE) all $(UNIT) $(UNIT_ASAN) $(B)/asan/qshapectl $(B)/fuzz_qf
+	$(MAKE) all $(UNIT) $(UNIT_ASAN) $(B)/asan/qshapectl $(B)/fuzz_qf \
+	    $(B)/tsan/shm_stress $(B)/asan/shm_stress
 	sh tests/run-all $(B)
 
 test-unit: $(UNIT) $(UNIT_ASAN)
@@ -94,10 +127,21 @@ test-unit: $(UNIT) $(UNIT_ASAN)
 bench: deps all
 	sh bench/run $(B)
 
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/qshape-milter \
+	    $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
-	install -m 0644 docs/qshapectl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 etc/qshape-milter.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/qshape-milter/qshape-milter.conf.example
+	for u in init/*.service; do \
+	    sed 's|/usr/local/sbin|$(SBINDIR)|g' $$u \
+		> $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
+	done
 
 clean:
 	rm -rf $(B)

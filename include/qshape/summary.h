@@ -105,16 +105,20 @@ typedef struct QS_HEADER {
     uint32_t max_keys;			/* capacity of key[] */
     uint32_t max_throttle;		/* capacity of throttle[] */
     uint32_t nindex;			/* slots in index[], a power of two */
-    uint32_t generation;		/* bumped when a new segment replaces
-					 * this one (capacity change); live */
-    int32_t writer_pid;			/* live */
-    uint32_t reserved0;
+    uint32_t generation;		/* 1 for the first segment under a
+					 * name, the replaced one's + 1 after */
+    int32_t writer_pid;
     int64_t created;			/* unix seconds */
-    /* Live fields, updated with atomics. */
-    uint64_t seq;			/* odd while the latch flips */
+    /* Live fields, updated with atomics (shm.h has the protocol). */
+    uint64_t seq;			/* publications started; a copy is
+					 * good if seq did not change during
+					 * the read */
     uint64_t latch;			/* which body copy is current: 0 or 1 */
     int64_t heartbeat;			/* writer alive, unix seconds */
-    uint64_t reserved[32];		/* for minor versions */
+    uint64_t retired;			/* 1 once a newer segment replaced
+					 * this one; at this offset in every
+					 * major version */
+    uint64_t reserved[31];		/* for minor versions */
 } QS_HEADER;
 
 /* Offsets of the body parts, and the counts, copied into each body. */

@@ -6,5 +6,8 @@
 #define QSHAPE_CTL_H
 
 extern int ctl_scan(int argc, char **argv);
+extern int ctl_shape(int argc, char **argv);
+extern int ctl_status(int argc, char **argv);
+extern int ctl_check_config(int argc, char **argv);
 
 #endif

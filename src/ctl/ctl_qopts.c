@@ -25,7 +25,7 @@ usage(FILE *fp, const char *cmd, const char *extra)
 	    "\t[-b bucket_count] [-t bucket_time] [-w terminal_width]\n"
 	    "\t[-N batch_msg_count] [-n batch_top_domains]\n"
 	    "\t[-c config_directory] [-j threads] [--json] [--now seconds]\n"
-	    "\t[queue_name ...]\n"
+	    "\t[--config file] [queue_name ...]\n"
 	    "%s"
 	    "  -s  sender domains (default: recipient domains)\n"
 	    "  -p  also parent domains, shown with a leading '.', when they\n"
@@ -66,6 +66,7 @@ ctl_qopts_parse(int argc, char **argv, const char *usage_extra,
 	{"json", no_argument, 0, 'J'},
 	{"now", required_argument, 0, 'T'},
 	{"threads", required_argument, 0, 'j'},
+	{"config", required_argument, 0, 'C'},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0}
     };
@@ -135,6 +136,9 @@ ctl_qopts_parse(int argc, char **argv, const char *usage_extra,
 	    break;
 	case 'J':
 	    o->json = 1;
+	    break;
+	case 'C':
+	    o->config_path = optarg;
 	    break;
 	case 'T':
 	    if (get_long(cmd, 'T', optarg, &v) < 0)

@@ -20,6 +20,7 @@ typedef struct CTL_QOPTS {
     int     have_now;
     int64_t now;			/* --now, seconds */
     int     threads;			/* -j, 0 = automatic */
+    const char *config_path;		/* --config (shape): qshape-milter.conf */
     int     nqueues;
     const char *const *queues;		/* default: incoming active */
 } CTL_QOPTS;

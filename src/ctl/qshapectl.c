@@ -14,6 +14,9 @@ static const struct {
     const char *help;
 } commands[] = {
     {"scan", ctl_scan, "print the queue shape, reading the queue (qshape(1))"},
+    {"shape", ctl_shape, "print the queue shape from the live summary"},
+    {"status", ctl_status, "is the scanner alive; queue totals; throttled keys"},
+    {"check-config", ctl_check_config, "check the configuration file"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

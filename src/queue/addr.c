@@ -158,3 +158,21 @@ addr_qshape_parent(const char *key, size_t len, char *out)
     out[len - j + 1] = 0;
     return len - j + 1;
 }
+
+size_t
+addr_sender_key(const char *addr, size_t len, char *out)
+{
+    size_t  i;
+
+    if (len == 0) {
+	memcpy(out, "MAILER-DAEMON", sizeof("MAILER-DAEMON"));
+	return sizeof("MAILER-DAEMON") - 1;
+    }
+    for (i = 0; i < len; i++) {
+	unsigned char c = (unsigned char) addr[i];
+
+	out[i] = (c >= 'A' && c <= 'Z') ? (char) (c + 'a' - 'A') : (char) c;
+    }
+    out[len] = 0;
+    return len;
+}

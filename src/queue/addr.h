@@ -12,6 +12,8 @@
  * addr_qshape_parent() is qshape's parent-domain step ("a.b.example.com" ->
  * ".b.example.com" -> ".example.com"; top-level domains are never reached).
  *
+ * addr_sender_key() is the key of a sender address for the policies.
+ *
  * Neither allocates; the caller provides the output buffer.
  */
 #ifndef QSHAPE_ADDR_H
@@ -30,5 +32,9 @@ extern size_t addr_qshape_domain(const char *addr, size_t len, char *out);
  * len bytes plus the terminator) and return its length; else return 0.
  * out may equal key. */
 extern size_t addr_qshape_parent(const char *key, size_t len, char *out);
+
+/* The sender-address key: ASCII lower case; the null sender is
+ * MAILER-DAEMON.  out must hold ADDR_DOMAIN_BUFSIZE(len) bytes. */
+extern size_t addr_sender_key(const char *addr, size_t len, char *out);
 
 #endif

@@ -178,19 +178,13 @@ intern_domain(IX *ix, int kind, const char *addr, size_t len)
     return intern(ix, kind, b, n);
 }
 
-/* The sender address key: lower case; the null sender as MAILER-DAEMON. */
 static uint32_t
 intern_sender(IX *ix, const char *addr, size_t len)
 {
-    char   *b;
-    size_t  i;
+    char   *b = buf(ix, ADDR_DOMAIN_BUFSIZE(len));
+    size_t  n = addr_sender_key(addr, len, b);
 
-    if (len == 0)
-	return intern(ix, QS_KEY_SENDER, "MAILER-DAEMON", 13);
-    b = buf(ix, len + 1);
-    for (i = 0; i < len; i++)
-	b[i] = (addr[i] >= 'A' && addr[i] <= 'Z') ? addr[i] + 32 : addr[i];
-    return intern(ix, QS_KEY_SENDER, b, len);
+    return intern(ix, QS_KEY_SENDER, b, n);
 }
 
 static size_t

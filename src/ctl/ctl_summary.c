@@ -1,0 +1,75 @@
+/*
+ * ctl_summary - open and copy the summary.  See ctl_summary.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "conf.h"
+#include "shm.h"
+#include "ctl_summary.h"
+
+int
+ctl_summary_load(const char *config_path, CTL_SUMMARY *s)
+{
+    char    err[4096];
+    QC_CONFIG *cf;
+    SHM_R  *r;
+    SHM_ERR why;
+    size_t  len;
+    int     tries;
+
+    memset(s, 0, sizeof(*s));
+    if ((cf = qc_load(config_path, err, sizeof(err))) == 0) {
+	fprintf(stderr, "%s\n", err);
+	return -1;
+    }
+    s->stale_after = cf->stale_after;
+    if ((r = shm_reader_open(cf->summary_name, &why, err, sizeof(err))) == 0) {
+	if (why == SHM_MISSING)
+	    log_warnx("no summary %s: is qshape-scand running?",
+		      cf->summary_name);
+	else
+	    log_warnx("summary %s: %s", cf->summary_name, err);
+	qc_free(cf);
+	return -1;
+    }
+    for (tries = 0; tries < 3; tries++) {
+	len = shm_reader_body_size(r);
+	free(s->body);
+	s->body = malloc(len);
+	if (s->body && shm_reader_copy(r, s->body, len) == 0)
+	    break;
+	if (s->body == 0 || errno != ERANGE)
+	    tries = 3;
+    }
+    s->heartbeat = shm_reader_heartbeat(r);
+    s->writer_pid = shm_reader_writer_pid(r);
+    s->now = (int64_t) time(0);
+    shm_reader_close(r);
+    if (tries >= 3) {
+	log_warn("summary %s: no consistent copy", cf->summary_name);
+	qc_free(cf);
+	ctl_summary_free(s);
+	return -1;
+    }
+    s->head = s->body;
+    qc_free(cf);
+    return 0;
+}
+
+void
+ctl_summary_free(CTL_SUMMARY *s)
+{
+    free(s->body);
+    memset(s, 0, sizeof(*s));
+}
+
+int
+ctl_summary_stale(const CTL_SUMMARY *s)
+{
+    return s->heartbeat == 0 || s->now - s->heartbeat > s->stale_after;
+}

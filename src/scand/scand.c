@@ -1,0 +1,361 @@
+/*
+ * qshape-scand - keeps the live queue shape of a Postfix instance in shared
+ * memory, with the keys its policies throttle.
+ *
+ * Start-up order: options, configuration, logging, queue directory,
+ * daemon, privileges, scanner (watches, first reconcile, first
+ * publication), then the loop.  Shut-down in reverse.  SIGHUP loads the
+ * configuration anew off to the side and swaps only when it is valid;
+ * SIGTERM and SIGINT end the loop.  Signals are read from a signalfd in
+ * the loop: no handlers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qshape/version.h"
+#include "conf.h"
+#include "log.h"
+#include "mem.h"
+#include "pfconf.h"
+#include "scanner.h"
+
+/* A policy's key is published as the summary's kind of key. */
+_Static_assert((int) QC_KEY_SENDER_DOMAIN == (int) QS_KEY_SENDER_DOMAIN
+	       && (int) QC_KEY_PARENT_DOMAIN == (int) QS_KEY_PARENT_DOMAIN
+	       && (int) QC_KEY_SENDER == (int) QS_KEY_SENDER
+	       && (int) QC_KEY_CLIENT_ADDRESS == (int) QS_KEY_CLIENT_ADDRESS
+	       && (int) QC_KEY_SASL_USERNAME == (int) QS_KEY_SASL_USERNAME,
+	       "QC_KEY_* and QS_KEY_* must agree");
+
+/* Everything one configuration needs, kept alive with its scanner. */
+typedef struct RUN {
+    QC_CONFIG *cf;
+    SC_POLICY *policy;
+    SC_CONF sc;
+    SCANNER *scanner;
+} RUN;
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: qshape-scand [-f] [-d] [-c config_file]\n"
+	    "  -f  stay in the foreground, log to stderr\n"
+	    "  -d  debug logging\n"
+	    "  -c  configuration (default %s)\n", QC_DEFAULT_PATH);
+    exit(2);
+}
+
+/* A postconf value, or fatal. */
+static void
+postconf(const QC_CONFIG *cf, const char *name, char *out, size_t len)
+{
+    char    err[512];
+
+    if (pfconf_get(*cf->postfix_config_directory ?
+		   cf->postfix_config_directory : 0, name, out, len, err,
+		   sizeof(err)) < 0)
+	log_fatalx("%s", err);
+}
+
+static int
+open_queue_dir(const QC_CONFIG *cf)
+{
+    char    dir[4096];
+    int     fd;
+
+    if (*cf->queue_directory)
+	snprintf(dir, sizeof(dir), "%s", cf->queue_directory);
+    else
+	postconf(cf, "queue_directory", dir, sizeof(dir));
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	log_fatal("open queue directory %s", dir);
+    return fd;
+}
+
+/* The policies as the scanner wants them; min_queue may be a share of
+ * Postfix's qmgr_message_active_limit. */
+static SC_POLICY *
+make_policies(const QC_CONFIG *cf)
+{
+    SC_POLICY *p = xcalloc(cf->npolicies + 1, sizeof(*p));
+    long    active_limit = 0;
+    char    buf[64];
+    size_t  i;
+
+    for (i = 0; i < cf->npolicies; i++) {
+	const QC_POLICY *q = &cf->policies[i];
+	double  min_queue = (double) q->min_queue;
+
+	if (q->min_queue_is_share) {
+	    if (active_limit == 0) {
+		postconf(cf, "qmgr_message_active_limit", buf, sizeof(buf));
+		active_limit = atol(buf);
+	    }
+	    min_queue = q->min_queue_share * (double) active_limit;
+	}
+	p[i].th.name = q->name;
+	p[i].th.kind = q->key;
+	p[i].th.action = q->action == QC_ACTION_TEMPFAIL ? QS_ACTION_TEMPFAIL
+	    : q->action == QC_ACTION_HOLD ? QS_ACTION_HOLD : QS_ACTION_LOG;
+	p[i].th.min_queue = (uint32_t) (min_queue + 0.5);
+	p[i].th.min_count = (uint32_t) q->min_count;
+	p[i].th.min_share = q->min_share;
+	p[i].th.release_ratio = q->release_ratio;
+	p[i].th.min_hold_time = q->min_hold_time;
+	p[i].window.kind = q->key;
+	p[i].window.queue_mask = q->queue_mask;
+	p[i].window.max_age = q->max_age;
+	p[i].window.min_keep = (uint32_t) ((double) q->min_count
+					   * q->release_ratio);
+    }
+    return p;
+}
+
+static long
+segment_group(const QC_CONFIG *cf)
+{
+    struct group *gr = getgrnam(cf->group);
+
+    if (gr == 0) {
+	log_warnx("group %s does not exist: qshape-milter will not be "
+		  "able to read the summary", cf->group);
+	return -1;
+    }
+    return (long) gr->gr_gid;
+}
+
+/* Build a scanner for a configuration.  0, or -1 with the reason logged. */
+static int
+run_start(RUN *run, QC_CONFIG *cf, int base_fd)
+{
+    char    err[512];
+
+    memset(run, 0, sizeof(*run));
+    run->cf = cf;
+    run->policy = make_policies(cf);
+    run->sc.base_fd = base_fd;
+    run->sc.queues = (const char *const *) cf->scanner.queues.v;
+    run->sc.nqueues = (int) cf->scanner.queues.n;
+    run->sc.geom.nqueues = run->sc.nqueues;
+    run->sc.geom.nbuckets = (int) cf->scanner.bucket_count;
+    run->sc.geom.bucket_minutes = (double) cf->scanner.bucket_time;
+    run->sc.geom.linear = cf->scanner.linear_buckets;
+    run->sc.top_keys = (uint32_t) cf->scanner.top_keys;
+    run->sc.max_throttled = (uint32_t) cf->scanner.max_throttled;
+    run->sc.policy = run->policy;
+    run->sc.npolicy = cf->npolicies;
+    run->sc.summary_name = cf->summary_name;
+    run->sc.gid = segment_group(cf);
+    run->sc.publish_interval_ms = cf->scanner.publish_interval;
+    run->sc.heartbeat_interval_ms = cf->scanner.heartbeat_interval * 1000;
+    if ((run->scanner = sc_create(&run->sc, err, sizeof(err))) == 0) {
+	log_warnx("%s", err);
+	free(run->policy);
+	return -1;
+    }
+    sc_reconcile(run->scanner, now_ms() / 1000);
+    sc_publish(run->scanner, now_ms());
+    log_info("watching %d queues of %s, %zu messages, %zu policies",
+	     run->sc.nqueues, cf->path, ix_messages(sc_index(run->scanner)),
+	     cf->npolicies);
+    return 0;
+}
+
+static void
+run_stop(RUN *run)
+{
+    sc_destroy(run->scanner);
+    free(run->policy);
+    qc_free(run->cf);
+    memset(run, 0, sizeof(*run));
+}
+
+/* Started as root: become the Postfix mail_owner, with group 'group'. */
+static void
+drop_privileges(const QC_CONFIG *cf)
+{
+    char    user[256];
+    struct passwd *pw;
+    gid_t   groups[1];
+    long    gid;
+
+    if (geteuid() != 0)
+	return;
+    if (*cf->scanner.user)
+	snprintf(user, sizeof(user), "%s", cf->scanner.user);
+    else
+	postconf(cf, "mail_owner", user, sizeof(user));
+    if ((pw = getpwnam(user)) == 0)
+	log_fatalx("unknown user %s (scanner.user)", user);
+    gid = segment_group(cf);
+    groups[0] = gid >= 0 ? (gid_t) gid : pw->pw_gid;
+    if (setgroups(1, groups) < 0 || setgid(pw->pw_gid) < 0
+	|| setuid(pw->pw_uid) < 0)
+	log_fatal("drop privileges to %s", user);
+    log_debug("running as %s", user);
+}
+
+static void
+write_pid_file(const char *path)
+{
+    FILE   *fp;
+
+    if (*path == 0)
+	return;
+    if ((fp = fopen(path, "w")) == 0) {
+	log_warn("pid file %s", path);
+	return;
+    }
+    fprintf(fp, "%ld\n", (long) getpid());
+    fclose(fp);
+}
+
+static void
+reload(RUN *run, int base_fd)
+{
+    char    err[4096];
+    QC_CONFIG *cf = qc_load(run->cf->path, err, sizeof(err));
+    RUN     next;
+
+    if (cf == 0) {
+	log_warnx("reload: %s; keeping the running configuration", err);
+	return;
+    }
+    if (run_start(&next, cf, base_fd) < 0) {
+	log_warnx("reload: keeping the running configuration");
+	qc_free(cf);
+	return;
+    }
+    run_stop(run);
+    *run = next;
+    log_info("reloaded %s", run->cf->path);
+}
+
+static int
+signal_fd(void)
+{
+    sigset_t set;
+    int     fd;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &set, 0) < 0
+	|| (fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+	log_fatal("signalfd");
+    return fd;
+}
+
+/* The loop: returns on SIGTERM or SIGINT. */
+static void
+loop(RUN *run, int base_fd, int sigfd)
+{
+    int64_t next_reconcile = now_ms() / 1000
+	+ run->cf->scanner.reconcile_interval;
+
+    for (;;) {
+	struct pollfd pfd[2] = {
+	    {sc_fd(run->scanner), POLLIN, 0},
+	    {sigfd, POLLIN, 0},
+	};
+	struct signalfd_siginfo si;
+	int64_t t = now_ms();
+	int64_t wait = sc_publish_due(run->scanner, t);
+	int64_t rwait = next_reconcile * 1000 - t;
+
+	if (rwait < wait)
+	    wait = rwait < 0 ? 0 : rwait;
+	if (poll(pfd, 2, (int) wait) < 0 && errno != EINTR)
+	    log_fatal("poll");
+	if (pfd[1].revents & POLLIN) {
+	    while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+		    reload(run, base_fd);
+		    next_reconcile = now_ms() / 1000
+			+ run->cf->scanner.reconcile_interval;
+		} else {
+		    log_info("signal %u: exiting", si.ssi_signo);
+		    return;
+		}
+	    }
+	}
+	if ((pfd[0].revents & POLLIN) && sc_events(run->scanner))
+	    next_reconcile = 0;
+	t = now_ms();
+	if (t / 1000 >= next_reconcile) {
+	    sc_reconcile(run->scanner, t / 1000);
+	    next_reconcile = t / 1000 + run->cf->scanner.reconcile_interval;
+	}
+	if (sc_publish_due(run->scanner, t) == 0)
+	    sc_publish(run->scanner, t);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *path = QC_DEFAULT_PATH;
+    int     foreground = 0, debug = 0, c, base_fd, sigfd;
+    char    err[4096];
+    QC_CONFIG *cf;
+    RUN     run;
+
+    while ((c = getopt(argc, argv, "c:dfhV")) != -1) {
+	switch (c) {
+	case 'c':
+	    path = optarg;
+	    break;
+	case 'd':
+	    debug = 1;
+	    break;
+	case 'f':
+	    foreground = 1;
+	    break;
+	case 'V':
+	    printf("qshape-scand %s\n", QSHAPE_VERSION);
+	    return 0;
+	default:
+	    usage();
+	}
+    }
+    if (optind != argc)
+	usage();
+    log_init("qshape-scand", 1, LOGL_INFO);
+    if ((cf = qc_load(path, err, sizeof(err))) == 0)
+	log_fatalx("%s", err);
+    log_init("qshape-scand", foreground, debug ? LOGL_DEBUG
+	     : (LOG_LEVEL) cf->log_level);
+    base_fd = open_queue_dir(cf);
+    if (!foreground && daemon(0, 0) < 0)
+	log_fatal("daemon");
+    write_pid_file(cf->scanner.pid_file);
+    drop_privileges(cf);
+    sigfd = signal_fd();
+    if (run_start(&run, cf, base_fd) < 0)
+	log_fatalx("cannot start");
+    loop(&run, base_fd, sigfd);
+    run_stop(&run);
+    close(sigfd);
+    close(base_fd);
+    return 0;
+}

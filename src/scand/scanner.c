@@ -1,0 +1,452 @@
+/*
+ * scanner - the state of qshape-scand.  See scanner.h.
+ *
+ * A rename between queues shows as a "gone" event in one directory and a
+ * "seen" event in the other.  Seen events move known IDs without parsing;
+ * gone events are held until the batch of events has been read, and only
+ * then remove the IDs that are still in the queue they left and were not
+ * seen again after leaving.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "htab.h"
+#include "log.h"
+#include "mem.h"
+#include "qfile.h"
+#include "qwalk.h"
+#include "shm.h"
+#include "scanner.h"
+#include "watch.h"
+
+typedef struct GONE {
+    char    id[IX_ID_MAX + 1];
+    int     queue;
+} GONE;
+
+struct SCANNER {
+    SC_CONF conf;
+    TH_POLICY *th;			/* conf.policy[].th, contiguous */
+    IX     *ix;
+    WATCH  *watch;
+    QFILE_READER *reader;
+    SHM_W  *shm;
+    TH_STATE state;
+    GONE   *gone;
+    size_t  ngone;
+    size_t  gone_cap;
+    int     dirty;			/* changed since the last publication */
+    int64_t last_pub_ms;
+    int64_t last_reconcile;
+    SC_STATS stats;
+};
+
+static const char *const kind_name[QS_NKEYKINDS] = {
+    "sender_domain", "parent_domain", "sender", "client_address",
+    "sasl_username", "rcpt_domain",
+};
+
+SCANNER *
+sc_create(const SC_CONF *conf, char *err, size_t errlen)
+{
+    SCANNER *sc = xcalloc(1, sizeof(*sc));
+    SHM_GEOM geom;
+    size_t  p;
+
+    sc->conf = *conf;
+    sc->th = xcalloc(conf->npolicy + 1, sizeof(*sc->th));
+    for (p = 0; p < conf->npolicy; p++)
+	sc->th[p] = conf->policy[p].th;
+    sc->ix = ix_create(&conf->geom);
+    if ((sc->reader = qfile_reader_create()) == 0) {
+	snprintf(err, errlen, "out of memory");
+	goto bad;
+    }
+    if ((sc->watch = watch_create(conf->base_fd, conf->queues,
+				  conf->nqueues, err, errlen)) == 0)
+	goto bad;
+    geom.max_keys = conf->top_keys * QS_NKEYKINDS;
+    geom.max_throttle = conf->max_throttled;
+    if ((sc->shm = shm_writer_create(conf->summary_name, &geom, conf->gid,
+				     err, errlen)) == 0)
+	goto bad;
+    return sc;
+
+bad:
+    sc_destroy(sc);
+    return 0;
+}
+
+void
+sc_destroy(SCANNER *sc)
+{
+    if (sc == 0)
+	return;
+    shm_writer_destroy(sc->shm);
+    watch_destroy(sc->watch);
+    qfile_reader_destroy(sc->reader);
+    ix_destroy(sc->ix);
+    th_state_free(&sc->state);
+    free(sc->th);
+    free(sc->gone);
+    free(sc);
+}
+
+int
+sc_fd(const SCANNER *sc)
+{
+    return watch_fd(sc->watch);
+}
+
+const IX *
+sc_index(const SCANNER *sc)
+{
+    return sc->ix;
+}
+
+void
+sc_stats(const SCANNER *sc, SC_STATS *st)
+{
+    *st = sc->stats;
+}
+
+/* Parse a file the index does not know yet. */
+static void
+learn(SCANNER *sc, int queue, int dirfd, const char *name)
+{
+    QFILE_RESULT res;
+
+    switch (qfile_read(sc->reader, dirfd, name, QF_WANT_RCPTS, &res)) {
+    case QFILE_OK:
+	if (qf_counts(res.facts)
+	    && ix_put(sc->ix, name, queue, res.facts, res.mtime) == 0) {
+	    sc->stats.parsed++;
+	    sc->dirty = 1;
+	}
+	break;
+    case QFILE_NOT_READY:			/* the chmod will tell us */
+	break;
+    case QFILE_VANISHED:			/* its next event will */
+    case QFILE_NOT_REGULAR:
+	sc->stats.vanished++;
+	break;
+    case QFILE_CORRUPT:
+	log_warnx("%s: %s: %s", sc->conf.queues[queue], name,
+		  qf_strerror(res.qf_status));
+	sc->stats.skipped++;
+	break;
+    default:
+	sc->stats.skipped++;
+	break;
+    }
+}
+
+/* A file seen again cancels the gone events before it in the batch
+ * (active -> deferred -> active within one read of events). */
+static void
+forget_gone(SCANNER *sc, const char *name)
+{
+    size_t  i;
+
+    for (i = 0; i < sc->ngone;) {
+	if (strcmp(sc->gone[i].id, name) == 0)
+	    sc->gone[i] = sc->gone[--sc->ngone];
+	else
+	    i++;
+    }
+}
+
+static void
+on_event(void *ctx, int queue, int dirfd, const char *name, int what)
+{
+    SCANNER *sc = ctx;
+    int     was = ix_queue_of(sc->ix, name);
+
+    if (what == WATCH_GONE) {
+	if (was != queue || strlen(name) > IX_ID_MAX)
+	    return;
+	if (sc->ngone == sc->gone_cap) {
+	    sc->gone_cap = sc->gone_cap ? 2 * sc->gone_cap : 64;
+	    sc->gone = xrealloc(sc->gone, sc->gone_cap * sizeof(*sc->gone));
+	}
+	strcpy(sc->gone[sc->ngone].id, name);
+	sc->gone[sc->ngone++].queue = queue;
+	return;
+    }
+    forget_gone(sc, name);			/* it is back, or elsewhere */
+    if (was < 0) {
+	learn(sc, queue, dirfd, name);
+    } else if (was != queue) {
+	ix_move(sc->ix, name, queue);
+	sc->stats.moved++;
+	sc->dirty = 1;
+    }
+}
+
+int
+sc_events(SCANNER *sc)
+{
+    int     rc = watch_read(sc->watch, on_event, sc);
+    size_t  i;
+
+    for (i = 0; i < sc->ngone; i++) {
+	if (ix_queue_of(sc->ix, sc->gone[i].id) == sc->gone[i].queue) {
+	    ix_remove(sc->ix, sc->gone[i].id);
+	    sc->stats.removed++;
+	    sc->dirty = 1;
+	}
+    }
+    sc->ngone = 0;
+    if (rc < 0) {
+	log_warn("read inotify events");
+	return 1;
+    }
+    return rc;
+}
+
+static int
+rc_known(void *ctx, int queue, const char *id)
+{
+    SCANNER *sc = ctx;
+
+    return ix_mark(sc->ix, id, queue);
+}
+
+static void
+rc_parsed(void *ctx, const QW_MSG *m)
+{
+    SCANNER *sc = ctx;
+
+    if (qf_counts(m->facts)
+	&& ix_put(sc->ix, m->id, m->queue, m->facts, m->mtime) == 0)
+	sc->stats.parsed++;
+}
+
+void
+sc_reconcile(SCANNER *sc, int64_t now)
+{
+    QW_OPTS o = {sc->conf.base_fd, QF_WANT_RCPTS, 1, rc_known};
+    QW_STATS st;
+    void   *ctx[1] = {sc};
+    char    err[256];
+    size_t  before = ix_messages(sc->ix), gone;
+
+    /* Events that arrive during the walk are applied afterwards. */
+    ix_mark_begin(sc->ix);
+    if (qw_walk(sc->conf.queues, sc->conf.nqueues, &o, rc_parsed, ctx, &st,
+		err, sizeof(err)) < 0) {
+	log_warnx("reconcile: %s", err);
+	return;
+    }
+    gone = ix_sweep(sc->ix);
+    sc->stats.removed += gone;
+    sc->stats.reconciles++;
+    sc->last_reconcile = now;
+    sc->dirty = 1;
+    if (st.corrupt || st.unreadable || st.bad_dirs)
+	log_warnx("reconcile: %llu corrupt, %llu unreadable, %llu queue "
+		  "directories not read (first: %s)",
+		  (unsigned long long) st.corrupt,
+		  (unsigned long long) st.unreadable,
+		  (unsigned long long) st.bad_dirs, st.first_problem);
+    log_debug("reconcile: %zu messages (%llu new, %zu gone, was %zu)",
+	      ix_messages(sc->ix), (unsigned long long) st.parsed, gone,
+	      before);
+}
+
+int64_t
+sc_publish_due(const SCANNER *sc, int64_t now_ms)
+{
+    int64_t since = now_ms - sc->last_pub_ms;
+    int64_t wait = sc->conf.heartbeat_interval_ms - since;
+
+    if (sc->dirty && sc->conf.publish_interval_ms - since < wait)
+	wait = sc->conf.publish_interval_ms - since;
+    return wait < 0 ? 0 : wait;
+}
+
+static void
+set_key(QS_KEY *k, int kind, const char *key, size_t len)
+{
+    size_t  n = len < QS_KEY_BYTES - 1 ? len : QS_KEY_BYTES - 1;
+
+    k->hash = qs_key_hash(kind, key, len);
+    k->len = (uint16_t) (len > UINT16_MAX ? UINT16_MAX : len);
+    k->truncated = len >= QS_KEY_BYTES;
+    memcpy(k->text, key, n);
+}
+
+/* qshape's subdomain count of each published parent row: the distinct
+ * published domains and parents whose parent it is. */
+static void
+count_subdomains(QS_KEY *key, const QS_TABLE *tab)
+{
+    const QS_TABLE *pt = &tab[QS_KEY_PARENT_DOMAIN];
+    HTAB   *h = htab_create(sizeof(uint32_t));
+    static const int kinds[2] = {QS_KEY_SENDER_DOMAIN, QS_KEY_PARENT_DOMAIN};
+    char    buf[QS_KEY_BYTES + 2];
+    uint32_t i, *v;
+    int     k;
+
+    for (i = 0; i < pt->nrows; i++) {
+	QS_KEY *row = &key[pt->first + i];
+
+	*(uint32_t *) htab_insert(h, row->text, strlen(row->text), 0) =
+	    pt->first + i + 1;
+    }
+    for (k = 0; k < 2; k++) {
+	const QS_TABLE *t = &tab[kinds[k]];
+
+	for (i = 0; i < t->nrows; i++) {
+	    const char *s = key[t->first + i].text;
+	    size_t  n = addr_qshape_parent(s, strlen(s), buf);
+
+	    if (n > 0 && (v = htab_find(h, buf, n)) != 0)
+		key[*v - 1].subdomains++;
+	}
+    }
+    htab_destroy(h);
+}
+
+static void
+publish_keys(SCANNER *sc, void *body, int64_t now)
+{
+    QS_BODY *b = body;
+    QS_TABLE *tab = shm_body_table(body);
+    QS_KEY *key = shm_body_key(body);
+    uint32_t used = 0;
+    int     kind, q;
+    size_t  r;
+
+    for (kind = 0; kind < QS_NKEYKINDS; kind++) {
+	IX_RANK rank;
+
+	ix_count_keys(sc->ix, kind, now, sc->conf.top_keys, &rank);
+	tab[kind].first = used;
+	tab[kind].nrows = (uint32_t) rank.nrows;
+	tab[kind].ndistinct = rank.ndistinct;
+	tab[kind].other_messages = rank.other;
+	for (r = 0; r < rank.nrows; r++, used++) {
+	    set_key(&key[used], kind, rank.row[r].key, rank.row[r].len);
+	    for (q = 0; q < sc->conf.nqueues; q++)
+		memcpy(key[used].count[q], rank.row[r].count[q],
+		       sizeof(key[used].count[q]));
+	}
+    }
+    b->nkeys = used;
+    count_subdomains(key, tab);
+}
+
+/* Log keys entering and leaving the throttled state. */
+static void
+log_changes(SCANNER *sc, const TH_STATE *old, const TH_STATE *new)
+{
+    size_t  i;
+
+    for (i = 0; i < new->n; i++) {
+	const TH_ENTRY *e = &new->entry[i];
+	const SC_POLICY *p = &sc->conf.policy[e->policy];
+
+	if (!th_find(old, e->policy, e->key, e->len))
+	    log_info("throttle on: policy=%s key=%s:%s count=%u total=%u "
+		     "share=%.2f", p->th.name, kind_name[p->th.kind], e->key,
+		     e->count, e->total, (double) e->count / e->total);
+    }
+    for (i = 0; i < old->n; i++) {
+	const TH_ENTRY *e = &old->entry[i];
+	const SC_POLICY *p = &sc->conf.policy[e->policy];
+
+	if (!th_find(new, e->policy, e->key, e->len))
+	    log_info("throttle off: policy=%s key=%s:%s",
+		     p->th.name, kind_name[p->th.kind], e->key);
+    }
+}
+
+static void
+run_policies(SCANNER *sc, void *body, int64_t now)
+{
+    TH_INPUT *in = xcalloc(sc->conf.npolicy + 1, sizeof(*in));
+    TH_STATE next;
+    QS_THROTTLE *th = shm_body_throttle(body);
+    size_t  p, i, n = 0;
+
+    for (p = 0; p < sc->conf.npolicy; p++) {
+	TH_COUNT *copy;
+
+	ix_policy_input(sc->ix, &sc->conf.policy[p].window, now, &in[p]);
+	copy = xmalloc((in[p].nkeys + 1) * sizeof(*copy));
+	memcpy(copy, in[p].keys, in[p].nkeys * sizeof(*copy));
+	in[p].keys = copy;
+    }
+    if (th_step(sc->th, sc->conf.npolicy, in, &sc->state, now, &next) < 0) {
+	log_warnx("throttle: out of memory, keeping the previous state");
+    } else {
+	log_changes(sc, &sc->state, &next);
+	th_state_free(&sc->state);
+	sc->state = next;
+    }
+    for (p = 0; p < sc->conf.npolicy; p++)
+	free((void *) in[p].keys);
+    free(in);
+    for (i = 0; i < sc->state.n && n < sc->conf.max_throttled; i++, n++) {
+	const TH_ENTRY *e = &sc->state.entry[i];
+	const SC_POLICY *pol = &sc->conf.policy[e->policy];
+
+	shm_throttle_set_key(&th[n], pol->th.kind, e->key, e->len);
+	th[n].action = (uint8_t) pol->th.action;
+	th[n].policy = (uint16_t) e->policy;
+	th[n].count = e->count;
+	th[n].total = e->total;
+	th[n].share_ppm = e->total ?
+	    (uint32_t) ((uint64_t) e->count * 1000000 / e->total) : 0;
+	th[n].enter_count = e->enter_count;
+	th[n].enter_total = e->enter_total;
+	th[n].since = e->since;
+	th[n].hold_until = e->hold_until;
+	snprintf(th[n].policy_name, sizeof(th[n].policy_name), "%s",
+		 pol->th.name);
+    }
+    if (n < sc->state.n)
+	log_warnx("throttle: %zu keys throttled, only %u published "
+		  "(scanner.max_throttled)", sc->state.n,
+		  sc->conf.max_throttled);
+    ((QS_BODY *) body)->nthrottle = (uint32_t) n;
+}
+
+void
+sc_publish(SCANNER *sc, int64_t now_ms)
+{
+    void   *body;
+    QS_BODY *b;
+    QS_QUEUE *queue;
+    uint32_t totals[QS_MAX_QUEUES][QS_MAX_BUCKETS + 1];
+    int64_t now = now_ms / 1000;
+    int     q;
+
+    shm_writer_clear(sc->shm);
+    body = shm_writer_body(sc->shm);
+    b = body;
+    queue = shm_body_queue(body);
+    ix_queue_totals(sc->ix, now, totals);
+    for (q = 0; q < sc->conf.nqueues; q++) {
+	snprintf(queue[q].name, sizeof(queue[q].name), "%s",
+		 sc->conf.queues[q]);
+	memcpy(queue[q].count, totals[q], sizeof(queue[q].count));
+    }
+    publish_keys(sc, body, now);
+    run_policies(sc, body, now);
+    b->published = now;
+    b->published_ns = (now_ms % 1000) * 1000000;
+    b->last_reconcile = sc->last_reconcile;
+    b->nqueues = (uint32_t) sc->conf.nqueues;
+    b->nbuckets = (uint32_t) sc->conf.geom.nbuckets;
+    b->bucket_minutes = (uint32_t) sc->conf.geom.bucket_minutes;
+    b->linear = (uint32_t) sc->conf.geom.linear;
+    b->messages = (uint32_t) ix_messages(sc->ix);
+    shm_writer_publish(sc->shm, now);
+    sc->stats.publications++;
+    sc->last_pub_ms = now_ms;
+    sc->dirty = 0;
+}

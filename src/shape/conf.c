@@ -1,0 +1,725 @@
+/*
+ * conf - the qshape-milter configuration.  See conf.h and
+ * qshape-milter.conf(5); every setting is in the tables below.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "log.h"
+#include "mem.h"
+#include "cfg.h"
+#include "conf.h"
+
+_Static_assert(LOGL_ERR == 0 && LOGL_WARN == 1 && LOGL_INFO == 2
+	       && LOGL_DEBUG == 3, "log_level names follow LOG_LEVEL");
+
+#define ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Value checks (CFG_CHECK). */
+
+static int
+has_ctl(const char *v)
+{
+    for (; *v; v++)
+	if ((unsigned char) *v < 0x20 || *v == 0x7f)
+	    return 1;
+    return 0;
+}
+
+static int
+has_space_or_ctl(const char *v)
+{
+    for (; *v; v++)
+	if ((unsigned char) *v <= 0x20 || *v == 0x7f)
+	    return 1;
+    return 0;
+}
+
+static int
+check_abs_path(char *v, char *msg, size_t len)
+{
+    if (*v == 0)
+	return 0;
+    if (has_ctl(v))
+	snprintf(msg, len, "contains a control character");
+    else if (*v != '/')
+	snprintf(msg, len, "\"%.200s\" is not an absolute path", v);
+    else
+	return 0;
+    return -1;
+}
+
+static int
+check_shm_name(char *v, char *msg, size_t len)
+{
+    if (has_space_or_ctl(v))
+	snprintf(msg, len, "contains a space or a control character");
+    else if (v[0] != '/' || v[1] == 0 || strchr(v + 1, '/'))
+	snprintf(msg, len, "\"%.200s\" is not a shared-memory name: one '/' "
+		 "followed by a name without '/'", v);
+    else if (strlen(v) > 255)
+	snprintf(msg, len, "longer than 255 bytes");
+    else
+	return 0;
+    return -1;
+}
+
+/* A user or group name as useradd(8) takes it; "" allowed. */
+static int
+check_account(char *v, char *msg, size_t len)
+{
+    const char *p;
+
+    if (*v == 0)
+	return 0;
+    for (p = v; *p; p++)
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+	      || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.'
+	      || (*p == '-' && p > v) || (*p == '$' && p[1] == 0 && p > v)))
+	    break;
+    if (*p || p - v > 32) {
+	if (has_ctl(v))
+	    snprintf(msg, len, "not a user or group name");
+	else
+	    snprintf(msg, len, "\"%.200s\" is not a user or group name", v);
+	return -1;
+    }
+    return 0;
+}
+
+static int
+check_group(char *v, char *msg, size_t len)
+{
+    if (*v == 0) {
+	snprintf(msg, len, "must not be empty");
+	return -1;
+    }
+    return check_account(v, msg, len);
+}
+
+static int
+check_policy_name(char *v, char *msg, size_t len)
+{
+    const char *p;
+
+    for (p = v; *p; p++)
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+	      || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+	    break;
+    if (*p || p == v || p - v > QC_NAME_MAX) {
+	snprintf(msg, len, "a policy name is 1 to %d letters, digits, '_' "
+		 "or '-'", QC_NAME_MAX);
+	return -1;
+    }
+    return 0;
+}
+
+static int
+check_socket(char *v, char *msg, size_t len)
+{
+    return qc_socket_valid(v, msg, len);
+}
+
+static int
+check_reply(char *v, char *msg, size_t len)
+{
+    return qc_reply_valid(v, 4, msg, len);
+}
+
+static int
+check_local_action(char *v, char *msg, size_t len)
+{
+    if (strcmp(v, "tempfail") != 0)
+	return 0;
+    snprintf(msg, len, "tempfail is not allowed here: pickup(8) would retry "
+	     "the message every 60 seconds with a new queue ID, forever; "
+	     "use hold, log or accept");
+    return -1;
+}
+
+static int
+check_sender(char *v, char *msg, size_t len)
+{
+    if (has_space_or_ctl(v))
+	snprintf(msg, len, "an address must not contain spaces or control "
+		 "characters");
+    else if (strcmp(v, "<>") == 0)
+	snprintf(msg, len, "use null_sender = true for the null sender");
+    else if (strpbrk(v, "<>"))
+	snprintf(msg, len, "\"%.200s\": write the address without <>", v);
+    else
+	return 0;
+    return -1;
+}
+
+static int
+check_domain(char *v, char *msg, size_t len)
+{
+    if (*v == 0)
+	snprintf(msg, len, "empty domain");
+    else if (has_space_or_ctl(v))
+	snprintf(msg, len, "a domain must not contain spaces or control "
+		 "characters");
+    else if (strchr(v, '@'))
+	snprintf(msg, len, "\"%.200s\" is an address, not a domain", v);
+    else if (v[0] == '.' || v[strlen(v) - 1] == '.' || strstr(v, ".."))
+	snprintf(msg, len, "\"%.200s\" has an empty label (a domain "
+		 "matches its subdomains without a leading dot)", v);
+    else if (strlen(v) > 253)
+	snprintf(msg, len, "longer than 253 bytes");
+    else
+	return 0;
+    return -1;
+}
+
+static int
+check_net(char *v, char *msg, size_t len)
+{
+    QC_NET  net;
+
+    return qc_net_parse(v, &net, msg, len);
+}
+
+static int
+check_sasl(char *v, char *msg, size_t len)
+{
+    if (!has_space_or_ctl(v))
+	return 0;
+    snprintf(msg, len, "a SASL user name must not contain spaces or control "
+	     "characters");
+    return -1;
+}
+
+/* Cross-field checks and derived values (CFG_TABLE.post). */
+
+static int
+show_min_queue(const void *obj)
+{
+    return !((const QC_POLICY *) obj)->min_queue_is_share;
+}
+
+static int
+show_min_queue_share(const void *obj)
+{
+    return ((const QC_POLICY *) obj)->min_queue_is_share;
+}
+
+static void
+post_policy(CFG_NODE *node, void *obj, void *root)
+{
+    QC_POLICY *p = obj;
+    const QC_CONFIG *c = root;
+    const char *t;
+    char    path[32];
+    size_t  i, j;
+
+    if (cfg_has(node, "min_queue") && cfg_has(node, "min_queue_share"))
+	cfg_error(node, "min_queue_share", "min_queue and min_queue_share "
+		  "are mutually exclusive");
+    p->min_queue_is_share = cfg_has(node, "min_queue_share");
+    p->queue_mask = 0;
+    for (i = 0; i < p->queues.n; i++) {
+	for (j = 0; j < c->scanner.queues.n; j++)
+	    if (strcmp(p->queues.v[i], c->scanner.queues.v[j]) == 0)
+		break;
+	if (j < c->scanner.queues.n) {
+	    p->queue_mask |= 1u << j;
+	} else {
+	    snprintf(path, sizeof(path), "queues[%zu]", i);
+	    cfg_error(node, path, "\"%s\" is not in scanner.queues",
+		      p->queues.v[i]);
+	}
+    }
+    if (!cfg_has(node, "local_action"))
+	p->local_action = p->action == QC_ACTION_LOG ? QC_ACTION_LOG
+	    : QC_ACTION_HOLD;
+    /* The reply is valid (check_reply): split it for smfi_setreply(). */
+    memcpy(p->reply_code, p->reply, 3);
+    p->reply_code[3] = 0;
+    p->reply_xcode[0] = 0;
+    for (t = p->reply + 3; *t == ' '; t++)
+	continue;
+    if (t[0] >= '2' && t[0] <= '5' && t[1] == '.') {
+	i = strcspn(t, " ");
+	memcpy(p->reply_xcode, t, i);
+	p->reply_xcode[i] = 0;
+	for (t += i; *t == ' '; t++)
+	    continue;
+    }
+    p->reply_text = t;
+}
+
+static void
+post_exempt(CFG_NODE *node, void *obj, void *root)
+{
+    QC_EXEMPT *e = obj;
+    size_t  i;
+    char    msg[256];
+
+    (void) root;
+    free(e->nets);
+    e->nets = 0;
+    e->nnets = e->networks.n;
+    if (e->nnets == 0)
+	return;
+    e->nets = xcalloc(e->nnets, sizeof(QC_NET));
+    for (i = 0; i < e->nnets; i++)
+	if (qc_net_parse(e->networks.v[i], e->nets + i, msg, sizeof(msg)) < 0)
+	    cfg_error(node, "networks", "%s", msg);	/* checked: cannot be */
+}
+
+static void
+post_top(CFG_NODE *node, void *obj, void *root)
+{
+    QC_CONFIG *c = obj;
+    char    path[48];
+    size_t  i, j;
+
+    (void) root;
+    if (c->stale_after <= c->scanner.heartbeat_interval)
+	cfg_error(node, "stale_after", "%lld must be greater than "
+		  "scanner.heartbeat_interval (%lld)",
+		  (long long) c->stale_after,
+		  (long long) c->scanner.heartbeat_interval);
+    for (i = 0; i < c->npolicies; i++)
+	for (j = 0; j < i; j++)
+	    if (strcmp(c->policies[i].name, c->policies[j].name) == 0) {
+		snprintf(path, sizeof(path), "policies[%zu].name", i);
+		cfg_error(node, path, "duplicate policy name \"%s\" (also "
+			  "policies[%zu])", c->policies[i].name, j);
+		break;
+	    }
+}
+
+/* The tables. */
+
+static const char *const queue_names[] = {
+    "incoming", "active", "deferred", "hold", "maildrop", 0
+};
+static const char *const scan_queues_def[] = {
+    "incoming", "active", "deferred", "hold", "maildrop", 0
+};
+static const char *const policy_queues_def[] = {"incoming", "active", 0};
+static const char *const fail_names[] = {"accept", "tempfail", 0};
+static const char *const level_names[] = {
+    "error", "warning", "info", "debug", 0
+};
+static const char *const key_names[] = {
+    "sender_domain", "parent_domain", "sender", "client_address",
+    "sasl_username", 0
+};
+static const char *const action_names[] = {"tempfail", "hold", "log", 0};
+static const char *const local_names[] = {"hold", "log", "accept", 0};
+static const int local_values[] = {
+    QC_ACTION_HOLD, QC_ACTION_LOG, QC_ACTION_ACCEPT
+};
+
+#define STR(st, n, d, chk) {.name = #n, .type = CFG_STRING, \
+	.offset = offsetof(st, n), .sdef = (d), .check = (chk)}
+#define INT(st, n, d, lo, hi) {.name = #n, .type = CFG_INT, \
+	.offset = offsetof(st, n), .idef = (d), .min = (lo), .max = (hi)}
+#define DUR(st, n, u, d, lo, hi) {.name = #n, .type = CFG_DURATION, \
+	.offset = offsetof(st, n), .unit = (u), .idef = (d), .min = (lo), \
+	.max = (hi)}
+#define FLT(st, n, d, lo, hi) {.name = #n, .type = CFG_FLOAT, \
+	.offset = offsetof(st, n), .fdef = (d), .fmin = (lo), .fmax = (hi)}
+#define BOOL(st, n, d) {.name = #n, .type = CFG_BOOL, \
+	.offset = offsetof(st, n), .idef = (d)}
+#define ENUM(st, n, d, nm) {.name = #n, .type = CFG_ENUM, \
+	.offset = offsetof(st, n), .idef = (d), .names = (nm)}
+#define LIST(st, n, d, lo, hi, nm, fl, chk) {.name = #n, \
+	.type = CFG_STRINGS, .offset = offsetof(st, n), .ldef = (d), \
+	.min = (lo), .max = (hi), .names = (nm), .flags = (fl), .check = (chk)}
+
+static const CFG_ITEM scanner_items[] = {
+    LIST(QC_SCANNER, queues, scan_queues_def, 1, QC_MAX_QUEUES, queue_names,
+	 CFG_UNIQUE, 0),
+    DUR(QC_SCANNER, reconcile_interval, CFG_SEC, 60, 1, 86400),
+    DUR(QC_SCANNER, publish_interval, CFG_MSEC, 100, 10, 10000),
+    DUR(QC_SCANNER, heartbeat_interval, CFG_SEC, 1, 1, 60),
+    INT(QC_SCANNER, top_keys, 1000, 10, 100000),
+    INT(QC_SCANNER, max_throttled, 256, 1, 65536),
+    INT(QC_SCANNER, bucket_count, 10, 1, 16),
+    DUR(QC_SCANNER, bucket_time, CFG_MIN, 5, 1, 1440),
+    BOOL(QC_SCANNER, linear_buckets, 0),
+    STR(QC_SCANNER, user, "", check_account),
+    STR(QC_SCANNER, pid_file, "/run/qshape-milter/qshape-scand.pid",
+	check_abs_path),
+    {0},
+};
+
+static const CFG_ITEM milter_items[] = {
+    STR(QC_MILTER, socket, "inet:10027@127.0.0.1", check_socket),
+    {.name = "socket_mode", .type = CFG_MODE,
+     .offset = offsetof(QC_MILTER, socket_mode), .idef = 0660, .min = 0,
+     .max = 0777},
+    STR(QC_MILTER, socket_group, "", check_account),
+    STR(QC_MILTER, user, "qshape-milter", check_account),
+    DUR(QC_MILTER, timeout, CFG_SEC, 30, 1, 3600),
+    BOOL(QC_MILTER, log_accepts, 0),
+    {0},
+};
+
+static const CFG_ITEM policy_items[] = {
+    {.name = "name", .type = CFG_STRING, .offset = offsetof(QC_POLICY, name),
+     .flags = CFG_REQUIRED, .check = check_policy_name},
+    {.name = "key", .type = CFG_ENUM, .offset = offsetof(QC_POLICY, key),
+     .flags = CFG_REQUIRED, .names = key_names},
+    LIST(QC_POLICY, queues, policy_queues_def, 1, QC_MAX_QUEUES, queue_names,
+	 CFG_UNIQUE, 0),
+    DUR(QC_POLICY, max_age, CFG_SEC, 0, 0, 31536000),
+    {.name = "min_queue", .type = CFG_INT,
+     .offset = offsetof(QC_POLICY, min_queue), .idef = 100, .min = 0,
+     .max = 100000000, .show = show_min_queue},
+    {.name = "min_queue_share", .type = CFG_FLOAT,
+     .offset = offsetof(QC_POLICY, min_queue_share), .fdef = 0, .fmin = 0,
+     .fmax = 1, .show = show_min_queue_share},
+    INT(QC_POLICY, min_count, 50, 1, 100000000),
+    FLT(QC_POLICY, min_share, 0.5, 0, 1),
+    {.name = "release_ratio", .type = CFG_FLOAT,
+     .offset = offsetof(QC_POLICY, release_ratio), .fdef = 0.8, .fmin = 0,
+     .fmax = 1, .flags = CFG_MIN_EXCL},
+    DUR(QC_POLICY, min_hold_time, CFG_SEC, 300, 0, 86400),
+    {.name = "action", .type = CFG_ENUM, .offset = offsetof(QC_POLICY, action),
+     .flags = CFG_REQUIRED, .names = action_names},
+    STR(QC_POLICY, reply,
+	"451 4.7.1 Too much mail from you in our queue, try again later",
+	check_reply),
+    {.name = "local_action", .type = CFG_ENUM,
+     .offset = offsetof(QC_POLICY, local_action), .idef = QC_ACTION_HOLD,
+     .names = local_names, .values = local_values,
+     .check = check_local_action},
+    {0},
+};
+
+static const CFG_ITEM exempt_items[] = {
+    LIST(QC_EXEMPT, senders, 0, 0, 100000, 0, CFG_LOWER, check_sender),
+    LIST(QC_EXEMPT, domains, 0, 0, 100000, 0, CFG_LOWER, check_domain),
+    LIST(QC_EXEMPT, networks, 0, 0, 100000, 0, 0, check_net),
+    LIST(QC_EXEMPT, sasl_users, 0, 0, 100000, 0, 0, check_sasl),
+    BOOL(QC_EXEMPT, null_sender, 0),
+    {0},
+};
+
+static const CFG_TABLE scanner_table = {scanner_items, 0};
+static const CFG_TABLE milter_table = {milter_items, 0};
+static const CFG_TABLE policy_table = {policy_items, post_policy};
+static const CFG_TABLE exempt_table = {exempt_items, post_exempt};
+
+static const CFG_ITEM top_items[] = {
+    STR(QC_CONFIG, queue_directory, "", check_abs_path),
+    STR(QC_CONFIG, postfix_config_directory, "", check_abs_path),
+    STR(QC_CONFIG, summary_name, "/qshape-milter", check_shm_name),
+    STR(QC_CONFIG, group, "qshape", check_group),
+    DUR(QC_CONFIG, stale_after, CFG_SEC, 30, 1, 3600),
+    ENUM(QC_CONFIG, fail_mode, QC_FAIL_ACCEPT, fail_names),
+    ENUM(QC_CONFIG, log_level, LOGL_INFO, level_names),
+    BOOL(QC_CONFIG, dry_run, 0),
+    /* scanner before policies: a policy's queues are checked against it */
+    {.name = "scanner", .type = CFG_GROUP, .offset = offsetof(QC_CONFIG, scanner),
+     .sub = &scanner_table},
+    {.name = "milter", .type = CFG_GROUP, .offset = offsetof(QC_CONFIG, milter),
+     .sub = &milter_table},
+    {.name = "policies", .type = CFG_GROUPLIST,
+     .offset = offsetof(QC_CONFIG, policies), .min = 0,
+     .max = QC_MAX_POLICIES, .sub = &policy_table, .size = sizeof(QC_POLICY),
+     .count_offset = offsetof(QC_CONFIG, npolicies)},
+    {.name = "exempt", .type = CFG_GROUP, .offset = offsetof(QC_CONFIG, exempt),
+     .sub = &exempt_table},
+    {0},
+};
+
+static const CFG_TABLE top_table = {top_items, post_top};
+
+const CFG_TABLE *
+qc_table(void)
+{
+    return &top_table;
+}
+
+const char *
+qc_key_name(int k)
+{
+    return k >= 0 && (size_t) k < ELEMS(key_names) - 1 ? key_names[k] : "?";
+}
+
+const char *
+qc_action_name(int a)
+{
+    static const char *const names[] = {"tempfail", "hold", "log", "accept"};
+
+    return a >= 0 && (size_t) a < ELEMS(names) ? names[a] : "?";
+}
+
+/* Loading. */
+
+QC_CONFIG *
+qc_load(const char *path, char *err, size_t errlen)
+{
+    QC_CONFIG *c = xcalloc(1, sizeof(*c));
+
+    if (path == 0)
+	path = QC_DEFAULT_PATH;
+    if (cfg_load(&top_table, c, path, err, errlen) < 0) {
+	qc_free(c);
+	return 0;
+    }
+    c->path = xstrdup(path);
+    return c;
+}
+
+void
+qc_free(QC_CONFIG *c)
+{
+    if (c == 0)
+	return;
+    cfg_free(&top_table, c);
+    free(c->exempt.nets);
+    free(c->path);
+    free(c);
+}
+
+void
+qc_print(const QC_CONFIG *c, FILE *fp)
+{
+    fprintf(fp, "# qshape-milter configuration from %s, defaults filled in\n",
+	    c->path ? c->path : "(defaults)");
+    cfg_print(&top_table, c, fp);
+}
+
+/* Pure validators. */
+
+static int
+is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+int
+qc_reply_valid(const char *r, int want, char *err, size_t errlen)
+{
+    const char *p, *x;
+    size_t  n;
+
+    if (strlen(r) > QC_REPLY_MAX) {
+	snprintf(err, errlen, "reply is longer than %d bytes", QC_REPLY_MAX);
+	return -1;
+    }
+    for (p = r; *p; p++) {
+	if (*p == '\r' || *p == '\n') {
+	    snprintf(err, errlen, "reply must not contain CR or LF");
+	    return -1;
+	}
+	if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f) {
+	    snprintf(err, errlen, "reply must be printable ASCII");
+	    return -1;
+	}
+	if (*p == '%') {
+	    snprintf(err, errlen, "reply must not contain '%%' (libmilter "
+		     "would drop the text)");
+	    return -1;
+	}
+    }
+    if (!(r[0] == '4' || r[0] == '5') || !(r[1] >= '0' && r[1] <= '5')
+	|| !is_digit(r[2]) || (r[3] != 0 && r[3] != ' ')) {
+	snprintf(err, errlen, "reply must start with a 3-digit %s code "
+		 "(\"451 4.7.1 text\")", want == 4 ? "4xx" : want == 5
+		 ? "5xx" : "4xx or 5xx");
+	return -1;
+    }
+    if (want && r[0] - '0' != want) {
+	snprintf(err, errlen, "reply code %.3s is not a %dxx code", r, want);
+	return -1;
+    }
+    for (p = r + 3; *p == ' '; p++)
+	continue;
+    if (!(is_digit(p[0]) && p[1] == '.'))
+	return 0;
+    /* An enhanced status code: class "." 1-3 digits "." 1-3 digits. */
+    n = strcspn(p, " ");
+    for (x = p + 2; is_digit(*x) && x < p + 5; x++)
+	continue;
+    if (x > p + 2 && *x == '.') {
+	const char *y;
+
+	for (y = x + 1; is_digit(*y) && y < x + 4; y++)
+	    continue;
+	if (y > x + 1 && (size_t) (y - p) == n && strchr("245", p[0])) {
+	    if (p[0] != r[0]) {
+		snprintf(err, errlen, "enhanced status code %.*s does not "
+			 "match reply code %.3s (its class must be %c)",
+			 (int) n, p, r, r[0]);
+		return -1;
+	    }
+	    return 0;
+	}
+    }
+    snprintf(err, errlen, "malformed enhanced status code \"%.*s\"",
+	     (int) (n > 20 ? 20 : n), p);
+    return -1;
+}
+
+/* A host name or an address of the family. */
+static int
+host_valid(const char *h, int family)
+{
+    unsigned char buf[16];
+    const char *p;
+
+    if (inet_pton(family, h, buf) == 1)
+	return 1;
+    if (*h == 0 || *h == '-' || *h == '.' || strlen(h) > 253)
+	return 0;
+    for (p = h; *p; p++)
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+	      || is_digit(*p) || *p == '-' || *p == '.'))
+	    return 0;
+    /* All digits and dots is a mistyped address, not a name. */
+    return strspn(h, "0123456789.") != strlen(h);
+}
+
+int
+qc_socket_valid(const char *s, char *err, size_t errlen)
+{
+    struct sockaddr_un sun;
+    const char *p, *at;
+    long    port;
+    int     family;
+
+    if (has_ctl(s)) {
+	snprintf(err, errlen, "socket contains a control character");
+	return -1;
+    }
+    if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
+	p = strchr(s, ':') + 1;
+	if (*p != '/') {
+	    snprintf(err, errlen, "\"%.200s\": the socket path must be "
+		     "absolute", s);
+	    return -1;
+	}
+	if (strlen(p) >= sizeof(sun.sun_path)) {
+	    snprintf(err, errlen, "the socket path is longer than %zu bytes",
+		     sizeof(sun.sun_path) - 1);
+	    return -1;
+	}
+	return 0;
+    }
+    if (strncmp(s, "inet:", 5) == 0) {
+	family = AF_INET;
+	p = s + 5;
+    } else if (strncmp(s, "inet6:", 6) == 0) {
+	family = AF_INET6;
+	p = s + 6;
+    } else {
+	snprintf(err, errlen, "\"%.200s\" is not a milter socket: write "
+		 "inet:PORT@HOST, inet6:PORT@HOST or unix:/path", s);
+	return -1;
+    }
+    if ((at = strchr(p, '@')) == 0) {
+	if (strchr(p, ':'))
+	    snprintf(err, errlen, "\"%.200s\": libmilter wants inet:PORT@HOST, "
+		     "not Postfix's inet:HOST:PORT", s);
+	else
+	    snprintf(err, errlen, "\"%.200s\": missing @HOST (for every "
+		     "address write @0.0.0.0 or @::)", s);
+	return -1;
+    }
+    for (port = 0; p < at && is_digit(*p) && port <= 65535; p++)
+	port = port * 10 + (*p - '0');
+    if (p != at || port < 1 || port > 65535) {
+	snprintf(err, errlen, "\"%.200s\": the port must be a number "
+		 "1..65535", s);
+	return -1;
+    }
+    if (!host_valid(at + 1, family)) {
+	snprintf(err, errlen, "\"%.200s\": \"%.100s\" is not an %s address "
+		 "or a host name", s, at + 1, family == AF_INET ? "IPv4"
+		 : "IPv6");
+	return -1;
+    }
+    return 0;
+}
+
+int
+qc_net_parse(const char *s, QC_NET *net, char *err, size_t errlen)
+{
+    char    addr[INET6_ADDRSTRLEN + 1], shown[INET6_ADDRSTRLEN];
+    const char *slash = strchr(s, '/'), *p;
+    size_t  n = slash ? (size_t) (slash - s) : strlen(s);
+    int     max, prefix, i, bad = 0;
+
+    memset(net, 0, sizeof(*net));
+    if (n == 0 || n >= sizeof(addr) || has_space_or_ctl(s)) {
+	snprintf(err, errlen, "\"%.60s\" is not a network (192.0.2.0/24, "
+		 "2001:db8::/32)", has_ctl(s) ? "?" : s);
+	return -1;
+    }
+    memcpy(addr, s, n);
+    addr[n] = 0;
+    net->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+    max = net->family == AF_INET ? 32 : 128;
+    if (inet_pton(net->family, addr, net->addr) != 1) {
+	snprintf(err, errlen, "\"%.60s\" is not an %s address", addr,
+		 net->family == AF_INET ? "IPv4 or IPv6" : "IPv6");
+	return -1;
+    }
+    prefix = max;
+    if (slash) {
+	for (prefix = 0, p = slash + 1; is_digit(*p) && p < slash + 4; p++)
+	    prefix = prefix * 10 + (*p - '0');
+	if (p == slash + 1 || *p || prefix > max) {
+	    snprintf(err, errlen, "\"%.60s\": the prefix length must be "
+		     "0..%d", s, max);
+	    return -1;
+	}
+    }
+    net->prefix = prefix;
+    for (i = 0; i < max / 8; i++) {
+	int     keep = prefix - i * 8;
+	unsigned char mask = keep >= 8 ? 0xff : keep <= 0 ? 0
+	    : (unsigned char) (0xff << (8 - keep));
+
+	if (net->addr[i] & ~mask) {
+	    bad = 1;
+	    net->addr[i] &= mask;
+	}
+    }
+    if (bad) {
+	inet_ntop(net->family, net->addr, shown, sizeof(shown));
+	snprintf(err, errlen, "\"%.60s\" has host bits set (the network is "
+		 "%s/%d)", s, shown, prefix);
+	return -1;
+    }
+    return 0;
+}
+
+int
+qc_net_match(const QC_NET *net, int family, const void *addr)
+{
+    static const unsigned char mapped[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+    };
+    const unsigned char *a = addr;
+    int     i, bits = net->prefix;
+
+    if (family == AF_INET6 && net->family == AF_INET
+	&& memcmp(a, mapped, sizeof(mapped)) == 0) {
+	a += 12;
+	family = AF_INET;
+    }
+    if (family != net->family)
+	return 0;
+    for (i = 0; bits > 0; i++, bits -= 8) {
+	unsigned char mask = bits >= 8 ? 0xff
+	    : (unsigned char) (0xff << (8 - bits));
+
+	if ((a[i] & mask) != net->addr[i])
+	    return 0;
+    }
+    return 1;
+}

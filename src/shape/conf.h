@@ -1,0 +1,164 @@
+/*
+ * conf - the qshape-milter configuration (qshape-milter.conf(5)), read by
+ * the scanner, the milter and qshapectl.
+ *
+ * qc_load() returns a QC_CONFIG the caller owns and releases with
+ * qc_free(); it is immutable after load (a reload loads a new one and
+ * swaps it).  On error it returns NULL and the reasons in err, one
+ * "FILE:LINE: message" per line.  Every setting, its default and bounds
+ * are in one table in conf.c; qc_items() exposes it.
+ *
+ * qc_reply_valid(), qc_socket_valid(), qc_net_parse() and qc_net_match()
+ * are pure functions: they validate at load time and serve the milter.
+ */
+#ifndef QSHAPE_CONF_H
+#define QSHAPE_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cfg.h"
+
+#define QC_DEFAULT_PATH	"/etc/qshape-milter/qshape-milter.conf"
+
+#define QC_MAX_QUEUES	8		/* scanner.queues */
+#define QC_MAX_POLICIES	64
+#define QC_NAME_MAX	31		/* policy names: [A-Za-z0-9_-]{1,31} */
+#define QC_REPLY_MAX	500		/* reply text, bytes */
+
+typedef enum QC_FAIL_MODE {
+    QC_FAIL_ACCEPT,
+    QC_FAIL_TEMPFAIL
+} QC_FAIL_MODE;
+
+/* Keys a policy counts by; the order of qshape's kinds of key. */
+typedef enum QC_KEY {
+    QC_KEY_SENDER_DOMAIN,
+    QC_KEY_PARENT_DOMAIN,
+    QC_KEY_SENDER,
+    QC_KEY_CLIENT_ADDRESS,
+    QC_KEY_SASL_USERNAME
+} QC_KEY;
+
+typedef enum QC_ACTION {
+    QC_ACTION_TEMPFAIL,			/* action only */
+    QC_ACTION_HOLD,
+    QC_ACTION_LOG,
+    QC_ACTION_ACCEPT			/* local_action only */
+} QC_ACTION;
+
+/* A client network.  Host bits beyond the prefix are zero. */
+typedef struct QC_NET {
+    int     family;			/* AF_INET or AF_INET6 */
+    int     prefix;			/* 0..32 or 0..128 */
+    unsigned char addr[16];		/* network order; 4 bytes for v4 */
+} QC_NET;
+
+typedef struct QC_POLICY {
+    char   *name;
+    int     key;			/* QC_KEY */
+    CFG_STRLIST queues;			/* a subset of scanner.queues */
+    unsigned queue_mask;		/* bit i: scanner.queues.v[i] watched */
+    int64_t max_age;			/* seconds; 0 = no limit */
+    int     min_queue_is_share;		/* min_queue_share was given */
+    int64_t min_queue;			/* messages (unless is_share) */
+    double  min_queue_share;		/* of qmgr_message_active_limit */
+    int64_t min_count;			/* messages of the key */
+    double  min_share;			/* of the watched total, 0..1 */
+    double  release_ratio;		/* (0, 1] */
+    int64_t min_hold_time;		/* seconds */
+    int     action;			/* QC_ACTION: TEMPFAIL, HOLD, LOG */
+    int     local_action;		/* QC_ACTION: HOLD, LOG, ACCEPT */
+    char   *reply;			/* a valid 4xx reply, as written */
+    char    reply_code[4];		/* "451" */
+    char    reply_xcode[12];		/* "4.7.1", or "" */
+    const char *reply_text;		/* in reply, after the codes; may be "" */
+} QC_POLICY;
+
+typedef struct QC_SCANNER {
+    CFG_STRLIST queues;			/* Postfix queue names, 1..8 */
+    int64_t reconcile_interval;		/* seconds */
+    int64_t publish_interval;		/* milliseconds */
+    int64_t heartbeat_interval;		/* seconds */
+    int64_t top_keys;			/* per key kind */
+    int64_t max_throttled;
+    int64_t bucket_count;
+    int64_t bucket_time;		/* minutes */
+    int     linear_buckets;
+    char   *user;			/* "" = Postfix mail_owner */
+    char   *pid_file;			/* "" = none */
+} QC_SCANNER;
+
+typedef struct QC_MILTER {
+    char   *socket;			/* inet:PORT@HOST, inet6:, unix:, local: */
+    int64_t socket_mode;		/* unix sockets */
+    char   *socket_group;		/* "" = the user's group */
+    char   *user;			/* "" = do not change */
+    int64_t timeout;			/* seconds */
+    int     log_accepts;
+} QC_MILTER;
+
+typedef struct QC_EXEMPT {
+    CFG_STRLIST senders;		/* lower case, exact */
+    CFG_STRLIST domains;		/* lower case; with their subdomains */
+    CFG_STRLIST networks;		/* as written */
+    QC_NET *nets;			/* networks, parsed */
+    size_t  nnets;
+    CFG_STRLIST sasl_users;		/* exact, case kept */
+    int     null_sender;
+} QC_EXEMPT;
+
+typedef struct QC_CONFIG {
+    char   *path;			/* the file loaded */
+    char   *queue_directory;		/* "" = postconf -xh queue_directory */
+    char   *postfix_config_directory;	/* "" = Postfix's default */
+    char   *summary_name;		/* POSIX shm name, "/..." */
+    char   *group;			/* of the shm segment */
+    int64_t stale_after;		/* seconds */
+    int     fail_mode;			/* QC_FAIL_MODE */
+    int     log_level;			/* LOG_LEVEL of log.h */
+    int     dry_run;
+    QC_SCANNER scanner;
+    QC_MILTER milter;
+    QC_POLICY *policies;
+    size_t  npolicies;
+    QC_EXEMPT exempt;
+} QC_CONFIG;
+
+/* Load path (QC_DEFAULT_PATH if NULL).  NULL and the reasons on error. */
+extern QC_CONFIG *qc_load(const char *path, char *err, size_t errlen);
+extern void qc_free(QC_CONFIG *);
+
+/* Print every setting, defaults included, in libconfig syntax. */
+extern void qc_print(const QC_CONFIG *, FILE *);
+
+/* The table, for documentation checks. */
+extern const CFG_TABLE *qc_table(void);
+
+/* Names of enum values ("sender_domain", "tempfail", ...). */
+extern const char *qc_key_name(int);
+extern const char *qc_action_name(int);
+
+/*
+ * An SMTP reply "CODE[ X.Y.Z][ text]": CODE is [45][0-5][0-9] and, when
+ * want_class is 4 or 5, starts with that digit (0: either); X.Y.Z, if
+ * present, has X equal to CODE's first digit; printable ASCII only, no
+ * '%', at most QC_REPLY_MAX bytes.  0, or -1 with a reason.
+ */
+extern int qc_reply_valid(const char *reply, int want_class, char *err,
+			  size_t errlen);
+
+/* A libmilter socket: inet:PORT@HOST, inet6:PORT@HOST, unix:/path,
+ * local:/path.  0, or -1 with a reason. */
+extern int qc_socket_valid(const char *, char *err, size_t errlen);
+
+/* "192.0.2.0/24", "2001:db8::/32", or an address (a /32 or /128).
+ * 0, or -1 with a reason. */
+extern int qc_net_parse(const char *, QC_NET *, char *err, size_t errlen);
+
+/* Is addr (4 bytes for AF_INET, 16 for AF_INET6) in net?  An IPv4-mapped
+ * IPv6 address (::ffff:192.0.2.1) matches IPv4 networks. */
+extern int qc_net_match(const QC_NET *, int family, const void *addr);
+
+#endif
