@@ -31,12 +31,14 @@ FUZZ_SECONDS ?= 60
 LIB_SRC	= $(wildcard src/common/*.c src/queue/*.c src/shape/*.c)
 CTL_SRC	= $(wildcard src/ctl/*.c)
 SCAND_SRC = $(wildcard src/scand/*.c)
+MILTER_SRC = $(wildcard src/milter/*.c)
+MILTER_LIBS = -lmilter
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT	= $(UNIT_SRC:tests/unit/%.c=$(B)/%)
 UNIT_ASAN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds
 
-PROGS	= $(B)/qshapectl $(B)/qshape-scand
+PROGS	= $(B)/qshapectl $(B)/qshape-scand $(B)/qshape-milter
 
 all: $(PROGS) $(TOOLS)
 
@@ -66,6 +68,12 @@ $(B)/qshape-scand: $(SCAND_SRC:%.c=$(B)/%.o) $(B)/libqshape.a
 
 $(B)/asan/qshape-scand: $(SCAND_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/qshape-milter: $(MILTER_SRC:%.c=$(B)/%.o) $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
+
+$(B)/asan/qshape-milter: $(MILTER_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
+	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 
 # Test and benchmark tools.
 $(B)/qgen: $(B)/tests/tools/qgen.o $(B)/libqshape.a

@@ -1,0 +1,237 @@
+/*
+ * verdict - what qshape-milter does with a new message.  See verdict.h.
+ *
+ * Keys are computed with the normaliser the scanner uses (addr.h), into
+ * fixed buffers: a key longer than QS_KEY_BYTES - 1 is looked up by its
+ * first bytes and its hash (shm.h), so it is truncated, not refused.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "verdict.h"
+
+/* Longest address we normalise; beyond it the key is its first bytes. */
+#define ADDR_MAX	(QS_KEY_BYTES * 4)
+
+static const char *const why_name[] = {
+    [VD_NO_MATCH] = "no_match",
+    [VD_MATCH] = "match",
+    [VD_EXEMPT_SENDER] = "exempt_sender",
+    [VD_EXEMPT_DOMAIN] = "exempt_domain",
+    [VD_EXEMPT_NETWORK] = "exempt_network",
+    [VD_EXEMPT_SASL] = "exempt_sasl_user",
+    [VD_EXEMPT_NULL_SENDER] = "exempt_null_sender",
+    [VD_FAIL_MISSING] = "summary_missing",
+    [VD_FAIL_STALE] = "summary_stale",
+    [VD_FAIL_FOREIGN] = "summary_unknown_version",
+    [VD_FAIL_LOOKUP] = "summary_unreadable",
+};
+
+const char *
+vd_why_name(VD_WHY w)
+{
+    return (unsigned) w < sizeof(why_name) / sizeof(why_name[0])
+	&& why_name[w] ? why_name[w] : "unknown";
+}
+
+const char *
+vd_action_name(VD_ACTION a)
+{
+    return a == VD_TEMPFAIL ? "tempfail" : a == VD_HOLD ? "hold" : "accept";
+}
+
+void
+vd_strip_brackets(const char **addr, size_t *len)
+{
+    if (*len >= 2 && (*addr)[0] == '<' && (*addr)[*len - 1] == '>') {
+	(*addr)++;
+	*len -= 2;
+    }
+}
+
+/* The message's facts, normalised once. */
+typedef struct KEYS {
+    char    domain[ADDR_DOMAIN_BUFSIZE(ADDR_MAX)];
+    size_t  domain_len;
+    char    sender[ADDR_DOMAIN_BUFSIZE(ADDR_MAX)];
+    size_t  sender_len;
+} KEYS;
+
+static void
+make_keys(const VD_MSG *m, KEYS *k)
+{
+    size_t  len = m->sender_len < ADDR_MAX ? m->sender_len : ADDR_MAX;
+
+    k->domain_len = addr_qshape_domain(m->sender, len, k->domain);
+    k->sender_len = addr_sender_key(m->sender, len, k->sender);
+}
+
+static int
+in_list(const CFG_STRLIST *l, const char *s, size_t len, int nocase)
+{
+    size_t  i;
+
+    for (i = 0; i < l->n; i++)
+	if (strlen(l->v[i]) == len
+	    && (nocase ? strncasecmp(l->v[i], s, len)
+		: memcmp(l->v[i], s, len)) == 0)
+	    return 1;
+    return 0;
+}
+
+/* Does domain d equal an exempt domain or lie below one? */
+static int
+domain_exempt(const CFG_STRLIST *l, const char *d, size_t len)
+{
+    size_t  i, el;
+
+    for (i = 0; i < l->n; i++) {
+	el = strlen(l->v[i]);
+	if (el == len && memcmp(l->v[i], d, len) == 0)
+	    return 1;
+	if (el < len && d[len - el - 1] == '.'
+	    && memcmp(l->v[i], d + len - el, el) == 0)
+	    return 1;
+    }
+    return 0;
+}
+
+static VD_WHY
+exempt(const QC_CONFIG *cf, const VD_MSG *m, const KEYS *k)
+{
+    const QC_EXEMPT *e = &cf->exempt;
+    size_t  i;
+
+    if (e->null_sender && m->sender_len == 0)
+	return VD_EXEMPT_NULL_SENDER;
+    if (m->sender_len && in_list(&e->senders, k->sender, k->sender_len, 1))
+	return VD_EXEMPT_SENDER;
+    if (m->sender_len && domain_exempt(&e->domains, k->domain, k->domain_len))
+	return VD_EXEMPT_DOMAIN;
+    for (i = 0; m->client_family && i < e->nnets; i++)
+	if (qc_net_match(&e->nets[i], m->client_family, m->client_addr))
+	    return VD_EXEMPT_NETWORK;
+    if (m->sasl_user && *m->sasl_user
+	&& in_list(&e->sasl_users, m->sasl_user, strlen(m->sasl_user), 0))
+	return VD_EXEMPT_SASL;
+    return VD_NO_MATCH;
+}
+
+/* Look up one key for policy p: 1 matched (v filled), 0, -1 error. */
+static int
+try_key(int p, int kind, const char *key, size_t len, VD_LOOKUP fn,
+	void *ctx, VD_VERDICT *v)
+{
+    int     rc = fn(ctx, kind, key, len, &v->entry);
+
+    if (rc <= 0)
+	return rc;
+    if (v->entry.policy != p)
+	return 0;
+    v->policy = p;
+    v->kind = kind;
+    len = len < QS_KEY_BYTES - 1 ? len : QS_KEY_BYTES - 1;
+    memcpy(v->key, key, len);
+    v->key[len] = 0;
+    return 1;
+}
+
+/* The first policy whose key of the message is throttled. */
+static int
+find_match(const QC_CONFIG *cf, const VD_MSG *m, KEYS *k, VD_LOOKUP fn,
+	   void *ctx, VD_VERDICT *v)
+{
+    char    parent[sizeof(k->domain)];
+    size_t  p, n;
+    int     rc = 0;
+
+    for (p = 0; p < cf->npolicies && rc == 0; p++) {
+	int     kind = cf->policies[p].key;
+
+	switch (kind) {
+	case QC_KEY_SENDER_DOMAIN:
+	    rc = try_key((int) p, kind, k->domain, k->domain_len, fn, ctx, v);
+	    break;
+	case QC_KEY_PARENT_DOMAIN:
+	    memcpy(parent, k->domain, k->domain_len + 1);
+	    n = k->domain_len;
+	    while (rc == 0 && (n = addr_qshape_parent(parent, n, parent)) > 0)
+		rc = try_key((int) p, kind, parent, n, fn, ctx, v);
+	    break;
+	case QC_KEY_SENDER:
+	    rc = try_key((int) p, kind, k->sender, k->sender_len, fn, ctx, v);
+	    break;
+	case QC_KEY_CLIENT_ADDRESS:
+	    if (m->client_text && *m->client_text)
+		rc = try_key((int) p, kind, m->client_text,
+			     strlen(m->client_text), fn, ctx, v);
+	    break;
+	case QC_KEY_SASL_USERNAME:
+	    if (m->sasl_user && *m->sasl_user)
+		rc = try_key((int) p, kind, m->sasl_user,
+			     strlen(m->sasl_user), fn, ctx, v);
+	    break;
+	}
+    }
+    return rc;
+}
+
+static void
+fail(const QC_CONFIG *cf, const VD_MSG *m, VD_WHY why, VD_VERDICT *v)
+{
+    v->why = why;
+    v->action = cf->fail_mode == QC_FAIL_TEMPFAIL && !m->local ?
+	VD_TEMPFAIL : VD_ACCEPT;
+}
+
+/* What the matched policy's action means for this message. */
+static void
+act(const QC_CONFIG *cf, const VD_MSG *m, VD_VERDICT *v)
+{
+    const QC_POLICY *p = &cf->policies[v->policy];
+    int     a = m->local && p->action == QC_ACTION_TEMPFAIL ?
+	p->local_action : p->action;
+
+    v->why = VD_MATCH;
+    v->policy_action = a;
+    if (cf->dry_run || a == QC_ACTION_LOG || a == QC_ACTION_ACCEPT) {
+	v->suppressed = 1;
+	v->action = VD_ACCEPT;
+    } else {
+	v->action = a == QC_ACTION_TEMPFAIL ? VD_TEMPFAIL : VD_HOLD;
+    }
+}
+
+void
+vd_decide(const QC_CONFIG *cf, const VD_MSG *m, VD_SUMMARY state,
+	  VD_LOOKUP fn, void *ctx, VD_VERDICT *v)
+{
+    KEYS    k;
+    VD_WHY  why;
+    int     rc;
+
+    memset(v, 0, sizeof(*v));
+    v->policy = -1;
+    v->action = VD_ACCEPT;
+    if (state != VD_SUMMARY_OK) {
+	fail(cf, m, state == VD_SUMMARY_STALE ? VD_FAIL_STALE
+	     : state == VD_SUMMARY_FOREIGN ? VD_FAIL_FOREIGN
+	     : VD_FAIL_MISSING, v);
+	return;
+    }
+    make_keys(m, &k);
+    if ((why = exempt(cf, m, &k)) != VD_NO_MATCH) {
+	v->why = why;
+	return;
+    }
+    if ((rc = find_match(cf, m, &k, fn, ctx, v)) < 0) {
+	v->policy = -1;
+	fail(cf, m, VD_FAIL_LOOKUP, v);
+    } else if (rc == 0) {
+	v->policy = -1;
+	v->why = VD_NO_MATCH;
+    } else {
+	act(cf, m, v);
+    }
+}

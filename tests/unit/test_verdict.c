@@ -1,0 +1,289 @@
+/*
+ * Unit tests for verdict, the milter's decision function: every exemption
+ * kind, IPv6 networks, parent-domain matches, each action, each fail mode,
+ * and mail from sendmail(1).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "verdict.h"
+
+/* Policies 0..3: sender_domain tempfail, parent_domain hold, client
+ * address hold, sasl_username log.  */
+static const char conf_text[] =
+    "summary_name = \"/qshape-test-verdict\";\n"
+    "scanner: { queues = [\"incoming\", \"active\"]; };\n"
+    "policies = (\n"
+    " { name = \"flood\"; key = \"sender_domain\"; action = \"tempfail\";\n"
+    "   reply = \"451 4.7.1 Slow down\"; local_action = \"hold\"; },\n"
+    " { name = \"parents\"; key = \"parent_domain\"; action = \"hold\"; },\n"
+    " { name = \"clients\"; key = \"client_address\"; action = \"hold\"; },\n"
+    " { name = \"users\"; key = \"sasl_username\"; action = \"log\"; }\n"
+    ");\n"
+    "exempt: {\n"
+    " senders = [\"Boss@Flood.Example\"];\n"
+    " domains = [\"partner.example\"];\n"
+    " networks = [\"192.0.2.0/24\", \"2001:db8:1::/48\"];\n"
+    " sasl_users = [\"trusted\"];\n"
+    " null_sender = true;\n"
+    "};\n";
+
+static QC_CONFIG *cf;
+
+/* The fake throttle set: (kind, key, policy). */
+static const struct {
+    int     kind;
+    const char *key;
+    int     policy;
+} throttled[] = {
+    {QS_KEY_SENDER_DOMAIN, "flood.example", 0},
+    {QS_KEY_SENDER_DOMAIN, "partner.example", 0},
+    {QS_KEY_SENDER_DOMAIN, "sub.partner.example", 0},
+    {QS_KEY_PARENT_DOMAIN, ".big.example", 1},
+    {QS_KEY_CLIENT_ADDRESS, "2001:db8:2::7", 2},
+    {QS_KEY_CLIENT_ADDRESS, "192.0.2.9", 2},
+    {QS_KEY_SASL_USERNAME, "spammer", 3},
+    {QS_KEY_SASL_USERNAME, "trusted", 3},
+};
+
+static int lookup_fails;
+
+static int
+lookup(void *ctx, int kind, const char *key, size_t len, QS_THROTTLE *out)
+{
+    size_t  i;
+
+    (void) ctx;
+    if (lookup_fails)
+	return -1;
+    for (i = 0; i < sizeof(throttled) / sizeof(throttled[0]); i++) {
+	if (throttled[i].kind == kind && strlen(throttled[i].key) == len
+	    && memcmp(throttled[i].key, key, len) == 0) {
+	    memset(out, 0, sizeof(*out));
+	    out->kind = (uint8_t) kind;
+	    out->policy = (uint16_t) throttled[i].policy;
+	    out->count = 1306;
+	    out->total = 2967;
+	    out->share_ppm = 440182;
+	    return 1;
+	}
+    }
+    return 0;
+}
+
+static int
+setup(void **state)
+{
+    char    path[] = "/tmp/test_verdict.XXXXXX";
+    char    err[1024];
+    int     fd = mkstemp(path);
+
+    (void) state;
+    if (fd < 0 || write(fd, conf_text, sizeof(conf_text) - 1) < 0)
+	return -1;
+    close(fd);
+    cf = qc_load(path, err, sizeof(err));
+    unlink(path);
+    if (cf == 0)
+	fprintf(stderr, "%s\n", err);
+    return cf == 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void) state;
+    qc_free(cf);
+    return 0;
+}
+
+/* A message from sender, client (text, v4 or v6) and SASL user. */
+static VD_VERDICT
+decide(const char *sender, const char *client, const char *sasl, int local,
+       VD_SUMMARY state)
+{
+    VD_MSG  m;
+    VD_VERDICT v;
+
+    memset(&m, 0, sizeof(m));
+    m.sender = sender;
+    m.sender_len = strlen(sender);
+    vd_strip_brackets(&m.sender, &m.sender_len);
+    if (client && inet_pton(AF_INET, client, m.client_addr) == 1)
+	m.client_family = AF_INET;
+    else if (client && inet_pton(AF_INET6, client, m.client_addr) == 1)
+	m.client_family = AF_INET6;
+    m.client_text = client;
+    m.sasl_user = sasl;
+    m.local = local;
+    vd_decide(cf, &m, state, lookup, 0, &v);
+    return v;
+}
+
+static void
+actions(void **state)
+{
+    VD_VERDICT v;
+
+    (void) state;
+    v = decide("<Spam@FLOOD.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.action, VD_TEMPFAIL);
+    assert_int_equal(v.why, VD_MATCH);
+    assert_int_equal(v.policy, 0);
+    assert_int_equal(v.kind, QS_KEY_SENDER_DOMAIN);
+    assert_string_equal(v.key, "flood.example");
+    assert_int_equal(v.entry.count, 1306);
+
+    /* Parent domain: the closest parent first, TLDs never. */
+    v = decide("<a@x.y.big.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.action, VD_HOLD);
+    assert_int_equal(v.policy, 1);
+    assert_string_equal(v.key, ".big.example");
+
+    /* Client address, IPv6 as inet_ntop prints it. */
+    v = decide("<a@ham.example>", "2001:db8:2::7", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.action, VD_HOLD);
+    assert_int_equal(v.policy, 2);
+    assert_string_equal(v.key, "2001:db8:2::7");
+
+    /* log: accepted, but matched. */
+    v = decide("<a@ham.example>", "198.51.100.1", "spammer", 0,
+	       VD_SUMMARY_OK);
+    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.why, VD_MATCH);
+    assert_int_equal(v.suppressed, 1);
+    assert_int_equal(v.policy_action, QC_ACTION_LOG);
+
+    v = decide("<a@ham.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    assert_int_equal(v.policy, -1);
+}
+
+static void
+exemptions(void **state)
+{
+    (void) state;
+    assert_int_equal(decide("<boss@flood.example>", "198.51.100.1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_SENDER);
+    assert_int_equal(decide("<x@partner.example>", "198.51.100.1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_DOMAIN);
+    assert_int_equal(decide("<x@sub.partner.example>", "198.51.100.1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_DOMAIN);
+    /* Not a subdomain: "notpartner.example" does not end in ".partner". */
+    assert_int_equal(decide("<x@notpartner.example>", "198.51.100.1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_NO_MATCH);
+    assert_int_equal(decide("<x@flood.example>", "192.0.2.200", 0, 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_NETWORK);
+    assert_int_equal(decide("<x@flood.example>", "2001:db8:1:ffff::1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_NETWORK);
+    assert_int_equal(decide("<x@flood.example>", "2001:db8:2::1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_MATCH);
+    /* IPv4-mapped IPv6 matches the IPv4 network. */
+    assert_int_equal(decide("<x@flood.example>", "::ffff:192.0.2.1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_NETWORK);
+    assert_int_equal(decide("<x@flood.example>", "198.51.100.1", "trusted",
+			    0, VD_SUMMARY_OK).why, VD_EXEMPT_SASL);
+    assert_int_equal(decide("<>", "198.51.100.1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_NULL_SENDER);
+}
+
+static void
+fail_modes(void **state)
+{
+    VD_VERDICT v;
+
+    (void) state;
+    v = decide("<x@flood.example>", "198.51.100.1", 0, 0,
+	       VD_SUMMARY_MISSING);
+    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.why, VD_FAIL_MISSING);
+    assert_int_equal(decide("<x@flood.example>", 0, 0, 0,
+			    VD_SUMMARY_STALE).why, VD_FAIL_STALE);
+    assert_int_equal(decide("<x@flood.example>", 0, 0, 0,
+			    VD_SUMMARY_FOREIGN).why, VD_FAIL_FOREIGN);
+    lookup_fails = 1;
+    v = decide("<x@flood.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    lookup_fails = 0;
+    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.why, VD_FAIL_LOOKUP);
+    /* fail_mode = tempfail, except for sendmail(1) mail. */
+    cf->fail_mode = QC_FAIL_TEMPFAIL;
+    assert_int_equal(decide("<x@a.example>", 0, 0, 0,
+			    VD_SUMMARY_STALE).action, VD_TEMPFAIL);
+    assert_int_equal(decide("x@a.example", 0, 0, 1,
+			    VD_SUMMARY_STALE).action, VD_ACCEPT);
+    cf->fail_mode = QC_FAIL_ACCEPT;
+}
+
+/* sendmail(1) mail: never a tempfail; local_action instead. */
+static void
+local_mail(void **state)
+{
+    VD_VERDICT v;
+
+    (void) state;
+    v = decide("spam@flood.example", "127.0.0.1", 0, 1, VD_SUMMARY_OK);
+    assert_int_equal(v.action, VD_HOLD);
+    assert_int_equal(v.policy_action, QC_ACTION_HOLD);
+    cf->policies[0].local_action = QC_ACTION_ACCEPT;
+    v = decide("spam@flood.example", "127.0.0.1", 0, 1, VD_SUMMARY_OK);
+    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.suppressed, 1);
+    cf->policies[0].local_action = QC_ACTION_HOLD;
+    /* dry_run accepts everything, and says what it would have done. */
+    cf->dry_run = 1;
+    v = decide("<spam@flood.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.policy_action, QC_ACTION_TEMPFAIL);
+    assert_int_equal(v.suppressed, 1);
+    cf->dry_run = 0;
+}
+
+/* Hostile addresses get a verdict: long, unbalanced, empty, UTF-8. */
+static void
+hostile(void **state)
+{
+    char   *big = malloc(65537);
+    VD_VERDICT v;
+
+    (void) state;
+    memset(big, 'a', 65536);
+    big[65536] = 0;
+    big[1000] = '@';
+    v = decide(big, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    free(big);
+    /* Unbalanced: not stripped, but the domain is still flood.example. */
+    assert_int_equal(decide("<x@flood.example", 0, 0, 0,
+			    VD_SUMMARY_OK).why, VD_MATCH);
+    assert_int_equal(decide("<", 0, 0, 0, VD_SUMMARY_OK).why, VD_NO_MATCH);
+    assert_int_equal(decide("", 0, 0, 0, VD_SUMMARY_OK).why,
+		     VD_EXEMPT_NULL_SENDER);
+    assert_int_equal(decide("<x@bücher.example>", 0, 0, 0,
+			    VD_SUMMARY_OK).why, VD_NO_MATCH);
+    assert_string_equal(vd_why_name(VD_FAIL_STALE), "summary_stale");
+    assert_string_equal(vd_action_name(VD_HOLD), "hold");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(actions),
+	cmocka_unit_test(exemptions),
+	cmocka_unit_test(fail_modes),
+	cmocka_unit_test(local_mail),
+	cmocka_unit_test(hostile),
+    };
+
+    return cmocka_run_group_tests_name("verdict", tests, setup, teardown);
+}
