@@ -9,5 +9,6 @@ extern int ctl_scan(int argc, char **argv);
 extern int ctl_shape(int argc, char **argv);
 extern int ctl_status(int argc, char **argv);
 extern int ctl_check_config(int argc, char **argv);
+extern int ctl_explain(int argc, char **argv);
 
 #endif

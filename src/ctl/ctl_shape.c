@@ -96,8 +96,10 @@ ctl_shape(int argc, char **argv)
 			      "qshape-scand (--config: its configuration).\n",
 			      &o)) != 0)
 	return rc < 0 ? 2 : 0;
-    if (ctl_summary_load(o.config_path, &s) < 0)
+    if (ctl_summary_load(o.config_path, &s) < 0) {
+	ctl_summary_free(&s);
 	return 1;
+    }
     rc = 1;
     if (!same_geometry(&o, s.head) || queue_mask(&o, &s, &mask) < 0)
 	goto out;

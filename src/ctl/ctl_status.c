@@ -74,8 +74,10 @@ ctl_status(int argc, char **argv)
 	    return 2;
 	}
     }
-    if (ctl_summary_load(config, &s) < 0)
+    if (ctl_summary_load(config, &s) < 0) {
+	ctl_summary_free(&s);
 	return 1;
+    }
     stale = ctl_summary_stale(&s);
     printf("summary: %s, writer pid %d, heartbeat %llds ago, "
 	   "published %llds ago, last reconcile %llds ago\n",

@@ -16,26 +16,26 @@ int
 ctl_summary_load(const char *config_path, CTL_SUMMARY *s)
 {
     char    err[4096];
-    QC_CONFIG *cf;
     SHM_R  *r;
     SHM_ERR why;
     size_t  len;
     int     tries;
 
     memset(s, 0, sizeof(*s));
-    if ((cf = qc_load(config_path, err, sizeof(err))) == 0) {
+    if ((s->cf = qc_load(config_path, err, sizeof(err))) == 0) {
 	fprintf(stderr, "%s\n", err);
 	return -1;
     }
-    s->stale_after = cf->stale_after;
-    if ((r = shm_reader_open(cf->summary_name, &why, err, sizeof(err))) == 0) {
+    s->stale_after = s->cf->stale_after;
+    s->now = (int64_t) time(0);
+    if ((r = shm_reader_open(s->cf->summary_name, &why, err,
+			     sizeof(err))) == 0) {
 	if (why == SHM_MISSING)
 	    log_warnx("no summary %s: is qshape-scand running?",
-		      cf->summary_name);
+		      s->cf->summary_name);
 	else
-	    log_warnx("summary %s: %s", cf->summary_name, err);
-	qc_free(cf);
-	return -1;
+	    log_warnx("summary %s: %s", s->cf->summary_name, err);
+	return -2;
     }
     for (tries = 0; tries < 3; tries++) {
 	len = shm_reader_body_size(r);
@@ -48,22 +48,21 @@ ctl_summary_load(const char *config_path, CTL_SUMMARY *s)
     }
     s->heartbeat = shm_reader_heartbeat(r);
     s->writer_pid = shm_reader_writer_pid(r);
-    s->now = (int64_t) time(0);
     shm_reader_close(r);
     if (tries >= 3) {
-	log_warn("summary %s: no consistent copy", cf->summary_name);
-	qc_free(cf);
-	ctl_summary_free(s);
-	return -1;
+	log_warn("summary %s: no consistent copy", s->cf->summary_name);
+	free(s->body);
+	s->body = 0;
+	return -2;
     }
     s->head = s->body;
-    qc_free(cf);
     return 0;
 }
 
 void
 ctl_summary_free(CTL_SUMMARY *s)
 {
+    qc_free(s->cf);
     free(s->body);
     memset(s, 0, sizeof(*s));
 }

@@ -9,8 +9,10 @@
 #include <stdint.h>
 
 #include "qshape/summary.h"
+#include "conf.h"
 
 typedef struct CTL_SUMMARY {
+    QC_CONFIG *cf;			/* the configuration */
     void   *body;			/* a copy of the current body */
     const QS_BODY *head;		/* the same, as its header */
     int64_t heartbeat;			/* writer's last sign of life, s */
@@ -20,9 +22,10 @@ typedef struct CTL_SUMMARY {
 } CTL_SUMMARY;
 
 /*
- * Load the configuration (path NULL: the default file, or the built-in
- * defaults when it does not exist) and copy the summary it names.
- * Returns 0, or -1 after printing why (missing, foreign, unreadable).
+ * Load the configuration (path NULL: the default file) and copy the
+ * summary it names.  Returns 0; -1 when the configuration is bad; -2 when
+ * the summary is missing or unreadable (s->cf is then loaded, body NULL).
+ * Prints why.
  */
 extern int ctl_summary_load(const char *config_path, CTL_SUMMARY *);
 extern void ctl_summary_free(CTL_SUMMARY *);

@@ -16,6 +16,7 @@ static const struct {
     {"scan", ctl_scan, "print the queue shape, reading the queue (qshape(1))"},
     {"shape", ctl_shape, "print the queue shape from the live summary"},
     {"status", ctl_status, "is the scanner alive; queue totals; throttled keys"},
+    {"explain", ctl_explain, "the milter's verdict for a sender now, and why"},
     {"check-config", ctl_check_config, "check the configuration file"},
 };
 

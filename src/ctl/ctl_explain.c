@@ -1,0 +1,169 @@
+/*
+ * ctl_explain - "qshapectl explain ADDRESS [--client IP] [--sasl USER]
+ * [--local]": the verdict qshape-milter would give a message now, and why,
+ * with the numbers.
+ *
+ * It runs the milter's own decision function (verdict.c) on a copy of the
+ * live summary, so what it prints is what the milter does.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "shm.h"
+#include "verdict.h"
+#include "ctl.h"
+#include "ctl_summary.h"
+
+static const char *const kind_name[QS_NKEYKINDS] = {
+    "sender_domain", "parent_domain", "sender", "client_address",
+    "sasl_username", "rcpt_domain",
+};
+
+/* VD_LOOKUP over the copied body: the throttle set is small. */
+static int
+body_lookup(void *ctx, int kind, const char *key, size_t len,
+	    QS_THROTTLE *out)
+{
+    const CTL_SUMMARY *s = ctx;
+    const QS_THROTTLE *t = shm_body_throttle(s->body);
+    uint64_t h = qs_key_hash(kind, key, len);
+    size_t  n = len < QS_KEY_BYTES - 1 ? len : QS_KEY_BYTES - 1;
+    uint32_t i;
+
+    for (i = 0; i < s->head->nthrottle; i++) {
+	if (t[i].kind == kind && t[i].hash == h
+	    && strncmp(t[i].text, key, n) == 0 && t[i].text[n] == 0) {
+	    *out = t[i];
+	    return 1;
+	}
+    }
+    return 0;
+}
+
+static int
+usage(FILE *fp)
+{
+    fprintf(fp, "usage: qshapectl explain [-f config_file] [--client IP] "
+	    "[--sasl USER] [--local] ADDRESS\n"
+	    "Prints the verdict qshape-milter would give a message from "
+	    "ADDRESS now.\n"
+	    "--local: submitted with sendmail(1) (non_smtpd_milters).\n");
+    return fp == stdout ? 0 : 2;
+}
+
+static void
+print_keys(const VD_MSG *m)
+{
+    char    dom[ADDR_DOMAIN_BUFSIZE(QS_KEY_BYTES * 4)];
+    size_t  len = m->sender_len < QS_KEY_BYTES * 4 ? m->sender_len
+	: QS_KEY_BYTES * 4;
+    size_t  n = addr_qshape_domain(m->sender, len, dom);
+
+    printf("keys: sender_domain=%s", dom);
+    while ((n = addr_qshape_parent(dom, n, dom)) > 0)
+	printf(" parent_domain=%s", dom);
+    printf(" client_address=%s sasl_username=%s\n",
+	   m->client_text ? m->client_text : "-",
+	   m->sasl_user ? m->sasl_user : "-");
+}
+
+static void
+print_verdict(const CTL_SUMMARY *s, const VD_VERDICT *v)
+{
+    const QC_POLICY *p;
+
+    printf("verdict: %s (%s)\n", vd_action_name(v->action),
+	   vd_why_name(v->why));
+    if (v->why != VD_MATCH)
+	return;
+    p = &s->cf->policies[v->policy];
+    printf("policy: %s, action %s%s\n", p->name,
+	   qc_action_name(v->policy_action),
+	   v->suppressed ? " (logged only: dry_run, log or local mail)" : "");
+    printf("throttled: %s:%s count=%u total=%u share=%.2f, since %llds "
+	   "(entered at %u of %u)\n", kind_name[v->kind], v->key,
+	   v->entry.count, v->entry.total, v->entry.share_ppm / 1e6,
+	   (long long) (s->now - v->entry.since), v->entry.enter_count,
+	   v->entry.enter_total);
+    if (v->action == VD_TEMPFAIL)
+	printf("reply: %s\n", p->reply);
+}
+
+int
+ctl_explain(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+	{"client", required_argument, 0, 'C'},
+	{"sasl", required_argument, 0, 'S'},
+	{"local", no_argument, 0, 'L'},
+	{"config", required_argument, 0, 'f'},
+	{"help", no_argument, 0, 'h'},
+	{0, 0, 0, 0}
+    };
+    const char *config = 0;
+    CTL_SUMMARY s;
+    VD_SUMMARY state;
+    VD_VERDICT v;
+    VD_MSG  m;
+    int     c, rc;
+
+    memset(&m, 0, sizeof(m));
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:h", longopts, 0)) != -1) {
+	switch (c) {
+	case 'f':
+	    config = optarg;
+	    break;
+	case 'C':
+	    m.client_text = optarg;
+	    if (inet_pton(AF_INET, optarg, m.client_addr) == 1)
+		m.client_family = AF_INET;
+	    else if (inet_pton(AF_INET6, optarg, m.client_addr) == 1)
+		m.client_family = AF_INET6;
+	    else {
+		fprintf(stderr, "explain: not an IP address: %s\n", optarg);
+		return 2;
+	    }
+	    break;
+	case 'S':
+	    m.sasl_user = optarg;
+	    break;
+	case 'L':
+	    m.local = 1;
+	    break;
+	case 'h':
+	    return usage(stdout);
+	default:
+	    return usage(stderr);
+	}
+    }
+    if (optind != argc - 1)
+	return usage(stderr);
+    m.sender = argv[optind];
+    m.sender_len = strlen(m.sender);
+    vd_strip_brackets(&m.sender, &m.sender_len);
+    if ((rc = ctl_summary_load(config, &s)) == -1) {
+	ctl_summary_free(&s);
+	return 1;
+    }
+    state = rc == -2 ? VD_SUMMARY_MISSING : ctl_summary_stale(&s) ?
+	VD_SUMMARY_STALE : VD_SUMMARY_OK;
+    vd_decide(s.cf, &m, state, body_lookup, &s, &v);
+    printf("message: from <%.*s>%s, client %s, sasl %s\n",
+	   (int) m.sender_len, m.sender, m.local ? " by sendmail(1)" : "",
+	   m.client_text ? m.client_text : "-",
+	   m.sasl_user ? m.sasl_user : "-");
+    print_keys(&m);
+    if (state == VD_SUMMARY_OK || state == VD_SUMMARY_STALE)
+	printf("summary: %s, heartbeat %llds ago, %u keys throttled\n",
+	       state == VD_SUMMARY_OK ? "fresh" : "STALE",
+	       (long long) (s.now - s.heartbeat), s.head->nthrottle);
+    else
+	printf("summary: missing\n");
+    print_verdict(&s, &v);
+    ctl_summary_free(&s);
+    return 0;
+}
