@@ -118,9 +118,10 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
     m.sasl_user = sasl;
     vd_decide(cf, &m, sumr_state(cf->summary_name, cf->stale_after,
 				 (int64_t) time(0)), sumr_lookup, 0, &v);
+    if (v.action == VD_ACCEPT && v.why != VD_MATCH
+	&& !cf->milter.log_accepts)
+	return SMFIS_ACCEPT;		/* fail modes log once, in sumr */
     describe(c, cf, &v);
-    if (v.why == VD_NO_MATCH && !cf->milter.log_accepts)
-	return SMFIS_ACCEPT;
     switch (v.action) {
     case VD_TEMPFAIL:
 	log_info("client=%s[%s] sender=<%.*s>: %s", c->host, c->client,
@@ -138,10 +139,9 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	c->hold = 1;
 	return SMFIS_CONTINUE;
     default:
-	if (v.why != VD_NO_MATCH || cf->milter.log_accepts)
-	    log_info("client=%s[%s] sender=<%.*s>: %s", c->host, c->client,
-		     (int) (m.sender_len < 400 ? m.sender_len : 400),
-		     m.sender, c->reason);
+	log_info("client=%s[%s] sender=<%.*s>: %s", c->host, c->client,
+		 (int) (m.sender_len < 400 ? m.sender_len : 400), m.sender,
+		 c->reason);
 	return SMFIS_ACCEPT;
     }
 }
