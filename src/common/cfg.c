@@ -427,7 +427,8 @@ prescan(CFG_LOAD *ld, const char *file, const char *open_path, int depth)
 	    for (q = bol; q < p && (*q == ' ' || *q == '\t'); q++)
 		continue;
 	    if (q == p && (q = scan_include(ld, file, line, p, depth)) != 0)
-		p = q;
+		for (; p < q; p++)	/* a name may span lines */
+		    line += *p == '\n';
 	    else
 		p++;
 	} else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')

@@ -26,6 +26,7 @@ ctl_check_config(int argc, char **argv)
 {
     static const struct option longopts[] = {
 	{"help", no_argument, 0, 'h'},
+	{"config", required_argument, 0, 'f'},
 	{0, 0, 0, 0},
     };
     const char *path = QC_DEFAULT_PATH;

@@ -25,7 +25,7 @@ usage(FILE *fp, const char *cmd, const char *extra)
 	    "\t[-b bucket_count] [-t bucket_time] [-w terminal_width]\n"
 	    "\t[-N batch_msg_count] [-n batch_top_domains]\n"
 	    "\t[-c config_directory] [-j threads] [--json] [--now seconds]\n"
-	    "\t[--config file] [queue_name ...]\n"
+	    "\t[-f config_file] [queue_name ...]\n"
 	    "%s"
 	    "  -s  sender domains (default: recipient domains)\n"
 	    "  -p  also parent domains, shown with a leading '.', when they\n"
@@ -78,7 +78,7 @@ ctl_qopts_parse(int argc, char **argv, const char *usage_extra,
     memset(o, 0, sizeof(*o));
     qt_opts_default(&o->table);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+lhc:psw:b:t:m:n:N:j:", longopts,
+    while ((c = getopt_long(argc, argv, "+lhc:f:psw:b:t:m:n:N:j:", longopts,
 			    0)) != -1) {
 	switch (c) {
 	case 'l':
@@ -137,6 +137,7 @@ ctl_qopts_parse(int argc, char **argv, const char *usage_extra,
 	case 'J':
 	    o->json = 1;
 	    break;
+	case 'f':
 	case 'C':
 	    o->config_path = optarg;
 	    break;

@@ -30,7 +30,7 @@ usage(FILE *fp)
     fprintf(fp, "usage: qshapectl command [options] [arguments]\n\n"
 	    "commands:\n");
     for (i = 0; i < NCOMMANDS; i++)
-	fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(fp, "  %-13s %s\n", commands[i].name, commands[i].help);
     fprintf(fp, "\n'qshapectl command --help' describes a command; "
 	    "see qshapectl(8).\n");
 }

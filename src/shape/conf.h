@@ -6,7 +6,7 @@
  * qc_free(); it is immutable after load (a reload loads a new one and
  * swaps it).  On error it returns NULL and the reasons in err, one
  * "FILE:LINE: message" per line.  Every setting, its default and bounds
- * are in one table in conf.c; qc_items() exposes it.
+ * are in one table in conf.c; qc_table() exposes it.
  *
  * qc_reply_valid(), qc_socket_valid(), qc_net_parse() and qc_net_match()
  * are pure functions: they validate at load time and serve the milter.

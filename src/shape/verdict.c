@@ -190,8 +190,7 @@ static void
 act(const QC_CONFIG *cf, const VD_MSG *m, VD_VERDICT *v)
 {
     const QC_POLICY *p = &cf->policies[v->policy];
-    int     a = m->local && p->action == QC_ACTION_TEMPFAIL ?
-	p->local_action : p->action;
+    int     a = m->local ? p->local_action : p->action;
 
     v->why = VD_MATCH;
     v->policy_action = a;

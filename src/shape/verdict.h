@@ -11,8 +11,8 @@
  * network, SASL user, null sender); then the policies in configuration
  * order, each looking up the message's key of its kind (for parent_domain
  * every parent, the closest first); the first throttled one decides.
- * Mail from sendmail(1) never gets a tempfail: the policy's local_action
- * applies instead.  dry_run and action "log" accept and say what they
+ * Mail from sendmail(1) gets the policy's local_action instead of its
+ * action, and never a tempfail.  dry_run and action "log" accept and say what they
  * would have done.
  */
 #ifndef QSHAPE_VERDICT_H

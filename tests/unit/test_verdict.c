@@ -24,7 +24,8 @@ static const char conf_text[] =
     "policies = (\n"
     " { name = \"flood\"; key = \"sender_domain\"; action = \"tempfail\";\n"
     "   reply = \"451 4.7.1 Slow down\"; local_action = \"hold\"; },\n"
-    " { name = \"parents\"; key = \"parent_domain\"; action = \"hold\"; },\n"
+    " { name = \"parents\"; key = \"parent_domain\"; action = \"hold\";\n"
+    "   local_action = \"accept\"; },\n"
     " { name = \"clients\"; key = \"client_address\"; action = \"hold\"; },\n"
     " { name = \"users\"; key = \"sasl_username\"; action = \"log\"; }\n"
     ");\n"
@@ -239,6 +240,11 @@ local_mail(void **state)
     assert_int_equal(v.action, VD_ACCEPT);
     assert_int_equal(v.suppressed, 1);
     cf->policies[0].local_action = QC_ACTION_HOLD;
+    /* local_action applies whatever the action: hold -> accept here. */
+    v = decide("a@x.y.big.example", "127.0.0.1", 0, 1, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_MATCH);
+    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.policy_action, QC_ACTION_ACCEPT);
     /* dry_run accepts everything, and says what it would have done. */
     cf->dry_run = 1;
     v = decide("<spam@flood.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
