@@ -150,6 +150,13 @@ install: all
 	    sed 's|/usr/local/sbin|$(SBINDIR)|g' $$u \
 		> $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 	done
+	@# On the live system: the group of the summary, the milter's user.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	    getent group qshape >/dev/null || groupadd --system qshape; \
+	    getent passwd qshape-milter >/dev/null || useradd --system \
+		--no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --gid qshape qshape-milter; \
+	fi
 
 clean:
 	rm -rf $(B)
