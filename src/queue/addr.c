@@ -9,6 +9,19 @@
 
 #include "addr.h"
 
+/* Perl's lc() on a byte string: ASCII only. */
+static void
+lower_copy(const char *in, size_t len, char *out)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+	unsigned char c = (unsigned char) in[i];
+
+	out[i] = (c >= 'A' && c <= 'Z') ? (char) (c + 'a' - 'A') : (char) c;
+    }
+}
+
 /* $a =~ s/.*\@//: remove from the start of the first line holding an '@'
  * through the last '@' of that line. */
 static size_t
@@ -113,17 +126,13 @@ trim_dots(char *s, size_t n)
 size_t
 addr_qshape_domain(const char *addr, size_t len, char *out)
 {
-    size_t  i, n;
+    size_t  n;
 
     if (len == 0) {
 	memcpy(out, "MAILER-DAEMON", sizeof("MAILER-DAEMON"));
 	return sizeof("MAILER-DAEMON") - 1;
     }
-    for (i = 0; i < len; i++) {
-	unsigned char c = (unsigned char) addr[i];
-
-	out[i] = (c >= 'A' && c <= 'Z') ? (char) (c + 'a' - 'A') : (char) c;
-    }
+    lower_copy(addr, len, out);
     n = strip_local_part(out, len);
     n = collapse_dots(out, n);
     n = trim_dots(out, n);
@@ -162,17 +171,11 @@ addr_qshape_parent(const char *key, size_t len, char *out)
 size_t
 addr_sender_key(const char *addr, size_t len, char *out)
 {
-    size_t  i;
-
     if (len == 0) {
 	memcpy(out, "MAILER-DAEMON", sizeof("MAILER-DAEMON"));
 	return sizeof("MAILER-DAEMON") - 1;
     }
-    for (i = 0; i < len; i++) {
-	unsigned char c = (unsigned char) addr[i];
-
-	out[i] = (c >= 'A' && c <= 'Z') ? (char) (c + 'a' - 'A') : (char) c;
-    }
+    lower_copy(addr, len, out);
     out[len] = 0;
     return len;
 }

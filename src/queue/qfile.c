@@ -23,6 +23,18 @@ struct QFILE_READER {
     int     noatime;			/* O_NOATIME still allowed */
 };
 
+int
+qfile_is_queue_id(const char *s)
+{
+    const char *p;
+
+    for (p = s; *p; p++)
+	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+	      || (*p >= '0' && *p <= '9')))
+	    return 0;
+    return p - s >= 6;
+}
+
 QFILE_READER *
 qfile_reader_create(void)
 {

@@ -17,6 +17,10 @@
 
 #include "qf.h"
 
+/* Is this file name a queue ID?  [A-Za-z0-9]{6,}; cleanup's temporary
+ * names hold a dot. */
+extern int qfile_is_queue_id(const char *name);
+
 typedef enum QFILE_STATUS {
     QFILE_OK = 0,			/* parsed: facts are valid */
     QFILE_VANISHED,			/* gone before we opened it */

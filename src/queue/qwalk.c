@@ -76,19 +76,6 @@ note_problem(WORKER *w, const char *path, const char *name, const char *why)
 		 "%s%s%s: %s", path, name ? "/" : "", name ? name : "", why);
 }
 
-/* Queue IDs: [A-Za-z0-9]{6,}; cleanup's temporary names hold a dot. */
-static int
-is_queue_id(const char *s)
-{
-    const char *p;
-
-    for (p = s; *p; p++)
-	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
-	      || (*p >= '0' && *p <= '9')))
-	    return 0;
-    return p - s >= 6;
-}
-
 static void
 push(WALK *wk, JOB *j)
 {
@@ -319,7 +306,7 @@ do_dir(WORKER *w, JOB *j)
 		    queue_dir(w, d, nm, j->queue, j->depth + 1);
 		continue;
 	    }
-	    if (!is_queue_id(nm) || l >= 256)
+	    if (!qfile_is_queue_id(nm) || l >= 256)
 		continue;
 	    if (type != DT_REG && type != DT_UNKNOWN) {
 		w->stats.files++;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "qfile.h"
 #include "watch.h"
 
 #define MAX_DEPTH	16
@@ -34,18 +35,6 @@ struct WATCH {
     size_t  ndir;
     size_t  cap;
 };
-
-static int
-is_queue_id(const char *s)
-{
-    const char *p;
-
-    for (p = s; *p; p++)
-	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
-	      || (*p >= '0' && *p <= '9')))
-	    return 0;
-    return p - s >= 6;
-}
 
 static WDIR *
 find(WATCH *w, int wd)
@@ -188,7 +177,7 @@ one_event(WATCH *w, const struct inotify_event *ev, WATCH_FN fn, void *ctx)
 	}
 	return 0;
     }
-    if (!is_queue_id(ev->name))
+    if (!qfile_is_queue_id(ev->name))
 	return 0;
     if (ev->mask & (IN_MOVED_FROM | IN_DELETE))
 	fn(ctx, d->queue, d->fd, ev->name, WATCH_GONE);
