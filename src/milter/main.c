@@ -24,22 +24,13 @@
 
 #include "qshape/version.h"
 #include "conf.h"
+#include "daemon.h"
 #include "log.h"
 #include "mlfi.h"
 #include "snap.h"
 #include "sumr.h"
 
-static const char *config_path = QC_DEFAULT_PATH;
-
-static void
-usage(void)
-{
-    fprintf(stderr, "usage: qshape-milter [-f] [-d] [-c config_file]\n"
-	    "  -f  stay in the foreground, log to stderr\n"
-	    "  -d  debug logging\n"
-	    "  -c  configuration (default %s)\n", QC_DEFAULT_PATH);
-    exit(2);
-}
+static const char *config_path;	/* -c, read again on SIGHUP */
 
 static void *
 signal_thread(void *arg)
@@ -130,39 +121,23 @@ setup_milter(const QC_CONFIG *cf)
 int
 main(int argc, char **argv)
 {
-    int     c, foreground = 0, debug = 0, rc;
+    DM_OPTS opt;
+    int     rc;
     char    err[4096];
     QC_CONFIG *cf;
     sigset_t set;
     pthread_t tid;
 
-    while ((c = getopt(argc, argv, "c:dfV")) != -1) {
-	switch (c) {
-	case 'c':
-	    config_path = optarg;
-	    break;
-	case 'd':
-	    debug = 1;
-	    break;
-	case 'f':
-	    foreground = 1;
-	    break;
-	case 'V':
-	    printf("qshape-milter %s\n", QSHAPE_VERSION);
-	    return 0;
-	default:
-	    usage();
-	}
-    }
-    if (optind != argc)
-	usage();
+    dm_options(argc, argv, "qshape-milter", QSHAPE_VERSION, QC_DEFAULT_PATH,
+	       &opt);
+    config_path = opt.config;
     log_init("qshape-milter", 1, LOGL_INFO);
     if ((cf = qc_load(config_path, err, sizeof(err))) == 0)
 	log_fatalx("%s", err);
-    log_init("qshape-milter", foreground, debug ? LOGL_DEBUG
+    log_init("qshape-milter", opt.foreground, opt.debug ? LOGL_DEBUG
 	     : (LOG_LEVEL) cf->log_level);
     setup_milter(cf);
-    if (!foreground && daemon(0, 0) < 0)
+    if (!opt.foreground && daemon(0, 0) < 0)
 	log_fatal("daemon");
     drop_privileges(cf);
     snap_set(cf);

@@ -24,6 +24,7 @@
 
 #include "qshape/version.h"
 #include "conf.h"
+#include "daemon.h"
 #include "log.h"
 #include "mem.h"
 #include "pfconf.h"
@@ -52,16 +53,6 @@ now_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-usage(void)
-{
-    fprintf(stderr, "usage: qshape-scand [-f] [-d] [-c config_file]\n"
-	    "  -f  stay in the foreground, log to stderr\n"
-	    "  -d  debug logging\n"
-	    "  -c  configuration (default %s)\n", QC_DEFAULT_PATH);
-    exit(2);
 }
 
 /* A postconf value, or fatal. */
@@ -314,39 +305,21 @@ loop(RUN *run, int base_fd, int sigfd)
 int
 main(int argc, char **argv)
 {
-    const char *path = QC_DEFAULT_PATH;
-    int     foreground = 0, debug = 0, c, base_fd, sigfd;
+    DM_OPTS opt;
+    int     base_fd, sigfd;
     char    err[4096];
     QC_CONFIG *cf;
     RUN     run;
 
-    while ((c = getopt(argc, argv, "c:dfhV")) != -1) {
-	switch (c) {
-	case 'c':
-	    path = optarg;
-	    break;
-	case 'd':
-	    debug = 1;
-	    break;
-	case 'f':
-	    foreground = 1;
-	    break;
-	case 'V':
-	    printf("qshape-scand %s\n", QSHAPE_VERSION);
-	    return 0;
-	default:
-	    usage();
-	}
-    }
-    if (optind != argc)
-	usage();
+    dm_options(argc, argv, "qshape-scand", QSHAPE_VERSION, QC_DEFAULT_PATH,
+	       &opt);
     log_init("qshape-scand", 1, LOGL_INFO);
-    if ((cf = qc_load(path, err, sizeof(err))) == 0)
+    if ((cf = qc_load(opt.config, err, sizeof(err))) == 0)
 	log_fatalx("%s", err);
-    log_init("qshape-scand", foreground, debug ? LOGL_DEBUG
+    log_init("qshape-scand", opt.foreground, opt.debug ? LOGL_DEBUG
 	     : (LOG_LEVEL) cf->log_level);
     base_fd = open_queue_dir(cf);
-    if (!foreground && daemon(0, 0) < 0)
+    if (!opt.foreground && daemon(0, 0) < 0)
 	log_fatal("daemon");
     write_pid_file(cf->scanner.pid_file);
     drop_privileges(cf);
