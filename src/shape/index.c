@@ -513,36 +513,83 @@ rank_cmp(const void *a, const void *b)
     return memcmp(kx->str, ky->str, kx->len);
 }
 
+/* Sift-down in a heap whose root is the lowest-ranked of the kept keys. */
+static void
+sift_down(uint32_t *h, size_t n, size_t i)
+{
+    for (;;) {
+	size_t  l = 2 * i + 1, r = l + 1, m = i;
+	uint32_t t;
+
+	if (l < n && rank_cmp(&h[l], &h[m]) > 0)
+	    m = l;
+	if (r < n && rank_cmp(&h[r], &h[m]) > 0)
+	    m = r;
+	if (m == i)
+	    return;
+	t = h[i];
+	h[i] = h[m];
+	h[m] = t;
+	i = m;
+    }
+}
+
+/*
+ * The top_n keys by rank, best first, in ids[0..*n): a bounded heap, so
+ * that many distinct keys (every sender address) cost O(k log top_n).
+ */
+static void
+top_keys(const KIND *kd, const uint32_t *tot, size_t top_n, uint32_t *ids,
+	 size_t *n)
+{
+    size_t  used = 0, i;
+    uint32_t k;
+
+    for (k = 1; k <= kd->n && top_n > 0; k++) {
+	if (tot[k] == 0)
+	    continue;
+	if (used < top_n) {
+	    ids[used++] = k;
+	    if (used == top_n)
+		for (i = top_n / 2 + 1; i-- > 0;)
+		    sift_down(ids, used, i);
+	} else if (rank_cmp(&k, &ids[0]) < 0) {
+	    ids[0] = k;
+	    sift_down(ids, used, 0);
+	}
+    }
+    qsort(ids, used, sizeof(*ids), rank_cmp);
+    *n = used;
+}
+
 void
 ix_count_keys(IX *ix, int kind, int64_t now, size_t top_n, IX_RANK *rank)
 {
     const KIND *kd = &ix->kind[kind];
     uint32_t s, k, n = 0, *ids;
     uint64_t all = 0, shown = 0;
-    size_t  r;
+    size_t  r, nrows;
 
     scratch(ix, kd->n);
     for (s = 1; s < ix->used; s++)
 	if (ix->msg[s].id[0])
 	    FOR_KEYS(ix, &ix->msg[s], kind, k, ix->tot[k]++);
-    ids = xmalloc((kd->n + 1) * sizeof(*ids));
     for (k = 1; k <= kd->n; k++) {
 	ix->rowof[k] = -1;
 	if (ix->tot[k]) {
-	    ids[n++] = k;
+	    n++;
 	    all += ix->tot[k];
 	}
     }
     sort_kind = kd;
     sort_tot = ix->tot;
-    qsort(ids, n, sizeof(*ids), rank_cmp);
-    if (top_n > n)
-	top_n = n;
-    if (top_n > ix->rows_cap) {
-	ix->rows_cap = top_n;
-	ix->rows = xrealloc(ix->rows, top_n * sizeof(*ix->rows));
+    ids = xmalloc((top_n < n ? top_n : n) * sizeof(*ids) + 1);
+    top_keys(kd, ix->tot, top_n, ids, &nrows);
+    if (nrows > ix->rows_cap) {
+	ix->rows_cap = nrows;
+	ix->rows = xrealloc(ix->rows, nrows * sizeof(*ix->rows));
     }
-    for (r = 0; r < top_n; r++) {
+    for (r = 0; r < nrows; r++) {
 	const KEY *key = &kd->key[ids[r]];
 
 	memset(&ix->rows[r], 0, sizeof(IX_ROW));
@@ -568,7 +615,7 @@ ix_count_keys(IX *ix, int kind, int64_t now, size_t top_n, IX_RANK *rank)
 	});
     }
     rank->row = ix->rows;
-    rank->nrows = top_n;
+    rank->nrows = nrows;
     rank->ndistinct = n;
     rank->other = (uint32_t) (all - shown);
 }

@@ -176,6 +176,36 @@ same_counts(IX *a, IX *b, size_t top)
     }
 }
 
+/* The top n rows are the first n of the full ranking, with their "other". */
+static void
+top_is_prefix(IX *ix, size_t n)
+{
+    int     k;
+
+    for (k = 0; k < QS_NKEYKINDS; k++) {
+	IX_RANK all, top;
+	IX_ROW *copy;
+	size_t  i;
+	uint64_t rest = 0;
+
+	ix_count_keys(ix, k, NOW, 1000000, &all);
+	copy = malloc((all.nrows + 1) * sizeof(*copy));
+	memcpy(copy, all.row, all.nrows * sizeof(*copy));
+	ix_count_keys(ix, k, NOW, n, &top);
+	assert_int_equal(top.nrows, all.nrows < n ? all.nrows : n);
+	for (i = 0; i < top.nrows; i++) {
+	    assert_int_equal(copy[i].len, top.row[i].len);
+	    assert_memory_equal(copy[i].key, top.row[i].key, top.row[i].len);
+	    assert_int_equal(copy[i].total, top.row[i].total);
+	}
+	for (; i < all.nrows; i++)
+	    rest += copy[i].total;
+	assert_int_equal(top.other, rest);
+	assert_int_equal(all.other, 0);
+	free(copy);
+    }
+}
+
 /* Random operations end with exactly what a fresh index of the survivors
  * holds; enough distinct keys come and go to force a key rebuild. */
 static void
@@ -254,6 +284,7 @@ random_ops(void **state)
 	}
     }
     assert_int_equal(ix_messages(ix), ix_messages(fresh));
+    top_is_prefix(ix, 50);
     same_counts(ix, fresh, 50);
     same_counts(ix, fresh, 100000);
     ix_queue_totals(ix, NOW, ta);
