@@ -76,7 +76,8 @@ $(B)/asan/qshape-milter: $(MILTER_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 
 # Test and benchmark tools.
-$(B)/qgen: $(B)/tests/tools/qgen.o $(B)/libqshape.a
+$(B)/qgen: $(B)/tests/tools/qgen.o $(B)/tests/tools/qgen_write.o \
+	    $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/addrq: $(B)/tests/tools/addrq.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
