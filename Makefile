@@ -36,7 +36,7 @@ MILTER_LIBS = -lmilter
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT	= $(UNIT_SRC:tests/unit/%.c=$(B)/%)
 UNIT_ASAN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
-TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds
+TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds $(B)/qsfixture
 
 PROGS	= $(B)/qshapectl $(B)/qshape-scand $(B)/qshape-milter
 
@@ -78,6 +78,8 @@ $(B)/asan/qshape-milter: $(MILTER_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 # Test and benchmark tools.
 $(B)/qgen: $(B)/tests/tools/qgen.o $(B)/tests/tools/qgen_write.o \
 	    $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/qsfixture: $(B)/tests/tools/qsfixture.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/addrq: $(B)/tests/tools/addrq.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -127,6 +129,7 @@ deps:
 
 check: deps
 	$(MAKE) all $(UNIT) $(UNIT_ASAN) $(B)/asan/qshapectl $(B)/fuzz_qf \
+	    $(B)/asan/qshape-milter \
 	    $(B)/tsan/shm_stress $(B)/asan/shm_stress
 	sh tests/run-all $(B)
 

@@ -37,6 +37,16 @@ log_progname(void)
     return log_name;
 }
 
+/* As Postfix does: no control character from a sender may start a new
+ * log line or move the terminal's cursor. */
+static void
+printable(char *s)
+{
+    for (; *s; s++)
+	if ((unsigned char) *s < 0x20 || (unsigned char) *s == 0x7f)
+	    *s = '?';
+}
+
 static void LOG_FMT(3, 0)
 vlog(LOG_LEVEL level, const char *tag, const char *fmt, va_list ap,
      int err)
@@ -50,6 +60,7 @@ vlog(LOG_LEVEL level, const char *tag, const char *fmt, va_list ap,
     n = vsnprintf(buf, sizeof(buf), fmt, ap);
     if (err && n >= 0 && (size_t) n < sizeof(buf))
 	snprintf(buf + n, sizeof(buf) - (size_t) n, ": %s", strerror(err));
+    printable(buf);
     if (log_stderr)
 	fprintf(stderr, "%s: %s%s\n", log_name, tag, buf);
     else

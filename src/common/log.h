@@ -3,7 +3,8 @@
  *
  * Messages go to stderr in the foreground and to syslog (facility mail)
  * otherwise, filtered by level in one place.  log_warn() appends
- * strerror(errno); log_warnx() does not.  log_fatal*() exit(1) (bad config,
+ * strerror(errno); log_warnx() does not.  Control characters in a message
+ * are written as '?', so that data from the network cannot forge lines.  log_fatal*() exit(1) (bad config,
  * start-up); log_panic() aborts (our own invariant broken).
  */
 #ifndef QSHAPE_LOG_H

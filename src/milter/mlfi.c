@@ -83,8 +83,7 @@ describe(CONN *c, const QC_CONFIG *cf, const VD_VERDICT *v)
 	snprintf(c->reason, sizeof(c->reason),
 		 "action=%s%s policy=%s key=%s:%s count=%u total=%u "
 		 "share=%.2f", qc_action_name(v->policy_action),
-		 v->suppressed && v->policy_action != QC_ACTION_LOG ?
-		 " (not applied)" : "", cf->policies[v->policy].name,
+		 cf->dry_run ? " (dry_run)" : "", cf->policies[v->policy].name,
 		 kind_name[v->kind], v->key, v->entry.count, v->entry.total,
 		 v->entry.share_ppm / 1e6);
     else

@@ -49,16 +49,31 @@ open_reader(const char *name, int64_t now)
 	: VD_SUMMARY_MISSING;
 }
 
+/* Is the open summary's heartbeat too old?  With the lock held. */
+static int
+stale(int64_t stale_after, int64_t now)
+{
+    int64_t hb = shm_reader_heartbeat(reader);
+
+    return hb == 0 || now - hb > stale_after;
+}
+
 VD_SUMMARY
 sumr_state(const char *name, int64_t stale_after, int64_t now)
 {
     VD_SUMMARY s;
 
     pthread_mutex_lock(&lock);
-    if ((s = open_reader(name, now)) == VD_SUMMARY_OK) {
-	int64_t hb = shm_reader_heartbeat(reader);
-
-	if (hb == 0 || now - hb > stale_after)
+    if ((s = open_reader(name, now)) == VD_SUMMARY_OK && stale(stale_after,
+								now)) {
+	/* A restarted scanner publishes a new segment under the name:
+	 * look again, at most once a second. */
+	if (now - last_try >= 1) {
+	    shm_reader_close(reader);
+	    reader = 0;
+	    s = open_reader(name, now);
+	}
+	if (s == VD_SUMMARY_OK && stale(stale_after, now))
 	    s = VD_SUMMARY_STALE;
     }
     if (s != last_state || !logged) {

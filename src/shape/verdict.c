@@ -1,18 +1,16 @@
 /*
  * verdict - what qshape-milter does with a new message.  See verdict.h.
  *
- * Keys are computed with the normaliser the scanner uses (addr.h), into
- * fixed buffers: a key longer than QS_KEY_BYTES - 1 is looked up by its
- * first bytes and its hash (shm.h), so it is truncated, not refused.
+ * Keys are computed with the normaliser the scanner uses (addr.h), from
+ * the whole address; a key longer than QS_KEY_BYTES - 1 is looked up by
+ * its first bytes and the hash of all of it (shm.h).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "addr.h"
 #include "verdict.h"
-
-/* Longest address we normalise; beyond it the key is its first bytes. */
-#define ADDR_MAX	(QS_KEY_BYTES * 4)
 
 static const char *const why_name[] = {
     [VD_NO_MATCH] = "no_match",
@@ -50,21 +48,38 @@ vd_strip_brackets(const char **addr, size_t *len)
     }
 }
 
-/* The message's facts, normalised once. */
+/* Addresses up to this long are normalised on the stack. */
+#define ADDR_STACK	1024
+
+/* The message's keys, normalised once, from the whole address: the
+ * scanner does not cut addresses either. */
 typedef struct KEYS {
-    char    domain[ADDR_DOMAIN_BUFSIZE(ADDR_MAX)];
+    char    stack[2][ADDR_DOMAIN_BUFSIZE(ADDR_STACK)];
+    char   *heap;
+    char   *domain;
     size_t  domain_len;
-    char    sender[ADDR_DOMAIN_BUFSIZE(ADDR_MAX)];
+    char   *sender;
     size_t  sender_len;
 } KEYS;
 
-static void
+/* 0, or -1 when a long address could not be given room. */
+static int
 make_keys(const VD_MSG *m, KEYS *k)
 {
-    size_t  len = m->sender_len < ADDR_MAX ? m->sender_len : ADDR_MAX;
+    size_t  need = ADDR_DOMAIN_BUFSIZE(m->sender_len);
 
-    k->domain_len = addr_qshape_domain(m->sender, len, k->domain);
-    k->sender_len = addr_sender_key(m->sender, len, k->sender);
+    k->heap = 0;
+    k->domain = k->stack[0];
+    k->sender = k->stack[1];
+    if (m->sender_len > ADDR_STACK) {
+	if ((k->heap = malloc(2 * need)) == 0)
+	    return -1;
+	k->domain = k->heap;
+	k->sender = k->heap + need;
+    }
+    k->domain_len = addr_qshape_domain(m->sender, m->sender_len, k->domain);
+    k->sender_len = addr_sender_key(m->sender, m->sender_len, k->sender);
+    return 0;
 }
 
 static int
@@ -137,14 +152,16 @@ try_key(int p, int kind, const char *key, size_t len, VD_LOOKUP fn,
     return 1;
 }
 
-/* The first policy whose key of the message is throttled. */
+/* The first policy whose key of the message is throttled.  The parent
+ * chain is walked in place: parents only ever get shorter. */
 static int
 find_match(const QC_CONFIG *cf, const VD_MSG *m, KEYS *k, VD_LOOKUP fn,
 	   void *ctx, VD_VERDICT *v)
 {
-    char    parent[sizeof(k->domain)];
+    char    pstack[ADDR_DOMAIN_BUFSIZE(ADDR_STACK)];
     size_t  p, n;
     int     rc = 0;
+    char   *parent;
 
     for (p = 0; p < cf->npolicies && rc == 0; p++) {
 	int     kind = cf->policies[p].key;
@@ -154,10 +171,16 @@ find_match(const QC_CONFIG *cf, const VD_MSG *m, KEYS *k, VD_LOOKUP fn,
 	    rc = try_key((int) p, kind, k->domain, k->domain_len, fn, ctx, v);
 	    break;
 	case QC_KEY_PARENT_DOMAIN:
+	    parent = k->domain_len + 2 <= sizeof(pstack) ? pstack
+		: malloc(k->domain_len + 2);
+	    if (parent == 0)
+		return -1;
 	    memcpy(parent, k->domain, k->domain_len + 1);
 	    n = k->domain_len;
 	    while (rc == 0 && (n = addr_qshape_parent(parent, n, parent)) > 0)
 		rc = try_key((int) p, kind, parent, n, fn, ctx, v);
+	    if (parent != pstack)
+		free(parent);
 	    break;
 	case QC_KEY_SENDER:
 	    rc = try_key((int) p, kind, k->sender, k->sender_len, fn, ctx, v);
@@ -219,12 +242,18 @@ vd_decide(const QC_CONFIG *cf, const VD_MSG *m, VD_SUMMARY state,
 	     : VD_FAIL_MISSING, v);
 	return;
     }
-    make_keys(m, &k);
-    if ((why = exempt(cf, m, &k)) != VD_NO_MATCH) {
-	v->why = why;
+    if (make_keys(m, &k) < 0) {
+	fail(cf, m, VD_FAIL_LOOKUP, v);
 	return;
     }
-    if ((rc = find_match(cf, m, &k, fn, ctx, v)) < 0) {
+    if ((why = exempt(cf, m, &k)) != VD_NO_MATCH) {
+	v->why = why;
+	free(k.heap);
+	return;
+    }
+    rc = find_match(cf, m, &k, fn, ctx, v);
+    free(k.heap);
+    if (rc < 0) {
 	v->policy = -1;
 	fail(cf, m, VD_FAIL_LOOKUP, v);
     } else if (rc == 0) {

@@ -4,7 +4,8 @@
  * A pure function: (configuration, facts of the message, state of the
  * summary, a lookup in the throttle set) -> verdict.  The milter and
  * "qshapectl explain" both call it, so the operator sees the decision the
- * milter makes.  No I/O, no clock, no allocation.
+ * milter makes.  No I/O, no clock; memory only for very long addresses
+ * (freed before it returns; without it, the fail mode applies).
  *
  * Order: the summary must be usable (else the configured fail mode);
  * exemptions come next (sender, sender domain and its parents, client

@@ -268,6 +268,14 @@ hostile(void **state)
     v = decide(big, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
     assert_int_equal(v.why, VD_NO_MATCH);
     free(big);
+    /* A local part longer than any buffer: still flood.example's. */
+    big = malloc(1200);
+    memset(big, 'a', 1200);
+    memcpy(big + 1100, "@flood.example", 15);
+    v = decide(big, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_MATCH);
+    assert_string_equal(v.key, "flood.example");
+    free(big);
     /* Unbalanced: not stripped, but the domain is still flood.example. */
     assert_int_equal(decide("<x@flood.example", 0, 0, 0,
 			    VD_SUMMARY_OK).why, VD_MATCH);

@@ -1,0 +1,254 @@
+/*
+ * qsfixture - publish a fixture queue-shape summary, for the milter tests
+ * (tests/milter/run), the way qshape-scand would: same writer, same layout.
+ *
+ *	qsfixture [--stale SECONDS] [--hold] NAME [ENTRY ...]
+ *	qsfixture --unlink NAME
+ *
+ * NAME is a POSIX shm name ("/qshape-mt-1234").  Each ENTRY is one key in
+ * the throttled state:
+ *
+ *	KIND:KEY:POLICY:ACTION
+ *
+ * KIND is sender_domain, parent_domain, sender, client_address or
+ * sasl_username; KEY is the key as the scanner normalises it (lower-case
+ * domains, ".example.com" for a parent domain; it may contain ':', as an
+ * IPv6 address does: KIND ends at the first ':', ACTION and POLICY are
+ * the last two fields); POLICY is the index of the policy in the
+ * configuration the milter runs with (the milter ignores an entry whose
+ * policy index is not the policy looking the key up); ACTION is tempfail,
+ * hold or log.  Each entry has count 100 of total 200 (share 0.50).
+ *
+ * A new segment is created (replacing any under NAME, which is marked
+ * retired, as a restarted scanner does), filled, and published with
+ * heartbeat now, or now - SECONDS with --stale.  Without --hold the
+ * program then exits: the segment stays, and goes stale once stale_after
+ * seconds have passed.  With --hold it forks after publishing, the parent
+ * prints the child's pid and exits 0 (so the summary is in place when the
+ * caller goes on), and the child refreshes the heartbeat five times a
+ * second until SIGTERM or SIGINT, then exits 0, leaving the segment in
+ * place.
+ *
+ * --unlink removes NAME (exit 0 also when there was none).
+ *
+ * Errors: "qsfixture: reason" on stderr, exit 1; usage errors exit 2.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "shm.h"
+
+#define FIX_COUNT	100		/* each entry's messages */
+#define FIX_TOTAL	200		/* of all messages */
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+    (void) sig;
+    stop = 1;
+}
+
+static _Noreturn void
+usage(void)
+{
+    fprintf(stderr,
+	    "usage: qsfixture [--stale SECONDS] [--hold] NAME "
+	    "[KIND:KEY:POLICY:ACTION ...]\n"
+	    "       qsfixture --unlink NAME\n");
+    exit(2);
+}
+
+static _Noreturn void LOG_FMT(1, 2)
+die(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fprintf(stderr, "qsfixture: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static int
+kind_of(const char *s, size_t len)
+{
+    static const char *const names[] = {
+	"sender_domain", "parent_domain", "sender", "client_address",
+	"sasl_username",
+    };
+    static const int kinds[] = {
+	QS_KEY_SENDER_DOMAIN, QS_KEY_PARENT_DOMAIN, QS_KEY_SENDER,
+	QS_KEY_CLIENT_ADDRESS, QS_KEY_SASL_USERNAME,
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+	    return kinds[i];
+    return -1;
+}
+
+static int
+action_of(const char *s)
+{
+    return strcmp(s, "tempfail") == 0 ? QS_ACTION_TEMPFAIL
+	: strcmp(s, "hold") == 0 ? QS_ACTION_HOLD
+	: strcmp(s, "log") == 0 ? QS_ACTION_LOG : -1;
+}
+
+/* Parse one KIND:KEY:POLICY:ACTION into e. */
+static void
+parse_entry(const char *spec, QS_THROTTLE *e)
+{
+    const char *c1 = strchr(spec, ':');
+    const char *c3 = strrchr(spec, ':');
+    const char *c2;
+    char   *end;
+    long    policy;
+    int     kind, action;
+
+    if (c1 == 0 || c3 == c1)
+	die("%s: want KIND:KEY:POLICY:ACTION", spec);
+    for (c2 = c3 - 1; c2 > c1 && *c2 != ':'; c2--)
+	continue;
+    if (c2 == c1)
+	die("%s: want KIND:KEY:POLICY:ACTION", spec);
+    if ((kind = kind_of(spec, (size_t) (c1 - spec))) < 0)
+	die("%s: unknown kind of key", spec);
+    if ((action = action_of(c3 + 1)) < 0)
+	die("%s: action is not tempfail, hold or log", spec);
+    errno = 0;
+    policy = strtol(c2 + 1, &end, 10);
+    if (errno || end != c3 || end == c2 + 1 || policy < 0 || policy > 63)
+	die("%s: policy index is not 0..63", spec);
+    memset(e, 0, sizeof(*e));
+    shm_throttle_set_key(e, kind, c1 + 1, (size_t) (c2 - c1 - 1));
+    e->action = (uint8_t) action;
+    e->policy = (uint16_t) policy;
+    e->count = FIX_COUNT;
+    e->total = FIX_TOTAL;
+    e->share_ppm = (uint32_t) ((uint64_t) FIX_COUNT * 1000000 / FIX_TOTAL);
+    e->enter_count = FIX_COUNT;
+    e->enter_total = FIX_TOTAL;
+    e->since = (int64_t) time(0);
+    e->hold_until = e->since + 300;
+    snprintf(e->policy_name, sizeof(e->policy_name), "policy%ld", policy);
+}
+
+/* Heartbeat until told to stop. */
+static void
+hold(SHM_W *w, long stale)
+{
+    struct sigaction sa;
+    struct timespec ts = {0, 200000000};	/* 5 a second: a busy host
+					 * must not make it look stale */
+    int     fd;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, 0);
+    sigaction(SIGINT, &sa, 0);
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+	dup2(fd, 0);
+	dup2(fd, 1);
+	if (fd > 1)
+	    close(fd);
+    }
+    while (!stop) {
+	shm_writer_heartbeat(w, (int64_t) time(0) - stale);
+	nanosleep(&ts, 0);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+	{"stale", required_argument, 0, 's'},
+	{"hold", no_argument, 0, 'h'},
+	{"unlink", no_argument, 0, 'u'},
+	{0, 0, 0, 0}
+    };
+    SHM_GEOM geom = {16, 0};
+    SHM_W  *w;
+    QS_THROTTLE *th, *ent;
+    QS_BODY *b;
+    char    err[512], *end;
+    long    stale = 0;
+    int     c, i, n, do_hold = 0, do_unlink = 0;
+    pid_t   pid;
+
+    while ((c = getopt_long(argc, argv, "", opts, 0)) != -1) {
+	switch (c) {
+	case 's':
+	    errno = 0;
+	    stale = strtol(optarg, &end, 10);
+	    if (errno || *end || end == optarg || stale < 0 || stale > 86400)
+		die("--stale %s: want 0..86400 seconds", optarg);
+	    break;
+	case 'h':
+	    do_hold = 1;
+	    break;
+	case 'u':
+	    do_unlink = 1;
+	    break;
+	default:
+	    usage();
+	}
+    }
+    if (optind >= argc)
+	usage();
+    log_init("qsfixture", 1, LOGL_WARN);
+    if (do_unlink) {
+	if (optind + 1 != argc)
+	    usage();
+	if (shm_unlink(argv[optind]) < 0 && errno != ENOENT)
+	    die("unlink %s: %s", argv[optind], strerror(errno));
+	return 0;
+    }
+    n = argc - optind - 1;
+    if ((ent = calloc((size_t) n + 1, sizeof(*ent))) == 0)
+	die("%s", strerror(errno));
+    for (i = 0; i < n; i++)		/* all checked before any change */
+	parse_entry(argv[optind + 1 + i], &ent[i]);
+    geom.max_throttle = n > 0 ? (uint32_t) n : 1;
+    if ((w = shm_writer_create(argv[optind], &geom, -1, err,
+			       sizeof(err))) == 0)
+	die("%s", err);
+    b = shm_writer_body(w);
+    th = shm_body_throttle(b);
+    memcpy(th, ent, (size_t) n * sizeof(*ent));
+    free(ent);
+    b->nthrottle = (uint32_t) n;
+    b->published = (int64_t) time(0) - stale;
+    b->last_reconcile = b->published;
+    shm_writer_publish(w, (int64_t) time(0) - stale);
+    if (do_hold) {
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+	    die("fork: %s", strerror(errno));
+	if (pid > 0) {			/* the child keeps the mapping */
+	    shm_writer_destroy(w);
+	    printf("%ld\n", (long) pid);
+	    return 0;
+	}
+	hold(w, stale);
+    }
+    shm_writer_destroy(w);
+    return 0;
+}
