@@ -36,7 +36,8 @@ MILTER_LIBS = -lmilter
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT	= $(UNIT_SRC:tests/unit/%.c=$(B)/%)
 UNIT_ASAN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
-TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds $(B)/qsfixture
+TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds $(B)/qsfixture \
+	  $(B)/scand-latency
 
 PROGS	= $(B)/qshapectl $(B)/qshape-scand $(B)/qshape-milter
 
@@ -104,6 +105,12 @@ $(B)/asan/test_scanner: $(B)/asan/tests/unit/test_scanner.o \
 	    $(SCAND_MODS:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
+# bench/scand's driver: links the scanner's modules, as test_scanner does.
+$(B)/bench/scand-latency.o: CPPFLAGS += -Isrc/scand
+$(B)/scand-latency: $(B)/bench/scand-latency.o \
+	    $(SCAND_MODS:%.c=$(B)/%.o) $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # libFuzzer target for the queue-file parser, and its seed writer.
 $(B)/fuzz_qf: tests/fuzz/fuzz_qf.c $(LIB_SRC)
 	@mkdir -p $(@D)
@@ -138,6 +145,7 @@ test-unit: $(UNIT) $(UNIT_ASAN)
 
 bench: deps all
 	sh bench/run $(B)
+	sh bench/scand $(B)
 
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 

@@ -1,8 +1,12 @@
 /*
  * scanner - the state of qshape-scand.  See scanner.h.
  *
- * A rename between queues shows as a "gone" event in one directory and a
- * "seen" event in the other.  Seen events move known IDs without parsing;
+ * A file is read when it appears, and again only when its recipients may
+ * have changed: delivery agents mark them done in place, which shows as a
+ * close after writing while the file is in active, and qmgr moves it out
+ * of active only after the delivery attempts (the two often arrive in one
+ * batch of events, when the file is no longer where the close was).  A rename between queues shows as a "gone" event in one
+ * directory and a "seen" event in the other.  Seen events move known IDs without parsing;
  * gone events are held until the batch of events has been read, and only
  * then remove the IDs that are still in the queue they left and were not
  * seen again after leaving.
@@ -29,6 +33,7 @@ typedef struct GONE {
 struct SCANNER {
     SC_CONF conf;
     TH_POLICY *th;			/* conf.policy[].th, contiguous */
+    int     active;			/* index of the active queue, or -1 */
     IX     *ix;
     WATCH  *watch;
     QFILE_READER *reader;
@@ -60,6 +65,10 @@ sc_create(const SC_CONF *conf, char *err, size_t errlen)
     for (p = 0; p < conf->npolicy; p++)
 	sc->th[p] = conf->policy[p].th;
     sc->ix = ix_create(&conf->geom);
+    sc->active = -1;
+    for (p = 0; p < (size_t) conf->nqueues; p++)
+	if (strcmp(conf->queues[p], "active") == 0)
+	    sc->active = (int) p;
     if ((sc->reader = qfile_reader_create()) == 0) {
 	snprintf(err, errlen, "out of memory");
 	goto bad;
@@ -112,34 +121,37 @@ sc_stats(const SCANNER *sc, SC_STATS *st)
     *st = sc->stats;
 }
 
-/* Parse a file the index does not know yet. */
-static void
+/* Parse a file the index does not know yet, or knows no longer well.
+ * Returns 1 when the index now reflects the file. */
+static int
 learn(SCANNER *sc, int queue, int dirfd, const char *name)
 {
     QFILE_RESULT res;
 
     switch (qfile_read(sc->reader, dirfd, name, QF_WANT_RCPTS, &res)) {
     case QFILE_OK:
-	if (qf_counts(res.facts)
-	    && ix_put(sc->ix, name, queue, res.facts, res.mtime) == 0) {
+	if (!qf_counts(res.facts)) {		/* everything delivered */
+	    if (ix_remove(sc->ix, name))
+		sc->dirty = 1;
+	} else if (ix_put(sc->ix, name, queue, res.facts, res.mtime) == 0) {
 	    sc->stats.parsed++;
 	    sc->dirty = 1;
 	}
-	break;
+	return 1;
     case QFILE_NOT_READY:			/* the chmod will tell us */
-	break;
+	return 0;
     case QFILE_VANISHED:			/* its next event will */
     case QFILE_NOT_REGULAR:
 	sc->stats.vanished++;
-	break;
+	return 0;
     case QFILE_CORRUPT:
 	log_warnx("%s: %s: %s", sc->conf.queues[queue], name,
 		  qf_strerror(res.qf_status));
 	sc->stats.skipped++;
-	break;
+	return 0;
     default:
 	sc->stats.skipped++;
-	break;
+	return 0;
     }
 }
 
@@ -176,8 +188,13 @@ on_event(void *ctx, int queue, int dirfd, const char *name, int what)
 	return;
     }
     forget_gone(sc, name);			/* it is back, or elsewhere */
-    if (was < 0) {
-	learn(sc, queue, dirfd, name);
+    if (what == WATCH_WRITTEN && was == queue) {
+	(void) learn(sc, queue, dirfd, name);	/* recipients marked done */
+    } else if (was < 0) {
+	(void) learn(sc, queue, dirfd, name);
+    } else if (was != queue && was == sc->active
+	       && learn(sc, queue, dirfd, name)) {
+	/* read again after its delivery attempts */
     } else if (was != queue) {
 	ix_move(sc->ix, name, queue);
 	sc->stats.moved++;

@@ -19,7 +19,7 @@
 
 #define MAX_DEPTH	16
 #define EVENTS	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE \
-		 | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR \
+		 | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR \
 		 | IN_EXCL_UNLINK)
 
 typedef struct WDIR {
@@ -181,6 +181,8 @@ one_event(WATCH *w, const struct inotify_event *ev, WATCH_FN fn, void *ctx)
 	return 0;
     if (ev->mask & (IN_MOVED_FROM | IN_DELETE))
 	fn(ctx, d->queue, d->fd, ev->name, WATCH_GONE);
+    else if (ev->mask & IN_CLOSE_WRITE)
+	fn(ctx, d->queue, d->fd, ev->name, WATCH_WRITTEN);
     else
 	fn(ctx, d->queue, d->fd, ev->name, WATCH_SEEN);
     return 0;

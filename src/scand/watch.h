@@ -3,7 +3,8 @@
  *
  * watch_read() drains the pending events and reports, per queue-ID name,
  * that a file appeared or changed (WATCH_SEEN: created, renamed in, mode
- * changed) or left (WATCH_GONE: renamed out, deleted).  A rename between
+ * changed), was closed after writing (WATCH_WRITTEN: a delivery agent
+ * marked recipients done), or left (WATCH_GONE: renamed out, deleted).  A rename between
  * queues gives a GONE in one queue and a SEEN in the other; the caller
  * matches them by ID.  New subdirectories are watched as they appear.
  *
@@ -19,6 +20,7 @@
 
 #define WATCH_SEEN	1
 #define WATCH_GONE	2
+#define WATCH_WRITTEN	3		/* closed after writing: re-read */
 
 typedef struct WATCH WATCH;
 
