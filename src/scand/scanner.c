@@ -11,6 +11,7 @@
  * then remove the IDs that are still in the queue they left and were not
  * seen again after leaving.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 #include "shm.h"
 #include "scanner.h"
 #include "watch.h"
+
+#define RC_THREADS	2		/* reconcile walkers */
 
 typedef struct GONE {
     char    id[IX_ID_MAX + 1];
@@ -223,12 +226,20 @@ sc_events(SCANNER *sc)
     return rc;
 }
 
+/* The walk shares directories among threads; the index takes one at a
+ * time.  Most of a reconcile is getdents(), which runs in parallel. */
+static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int
 rc_known(void *ctx, int queue, const char *id)
 {
     SCANNER *sc = ctx;
+    int     known;
 
-    return ix_mark(sc->ix, id, queue);
+    pthread_mutex_lock(&rc_lock);
+    known = ix_mark(sc->ix, id, queue);
+    pthread_mutex_unlock(&rc_lock);
+    return known;
 }
 
 static void
@@ -236,17 +247,19 @@ rc_parsed(void *ctx, const QW_MSG *m)
 {
     SCANNER *sc = ctx;
 
+    pthread_mutex_lock(&rc_lock);
     if (qf_counts(m->facts)
 	&& ix_put(sc->ix, m->id, m->queue, m->facts, m->mtime) == 0)
 	sc->stats.parsed++;
+    pthread_mutex_unlock(&rc_lock);
 }
 
 void
 sc_reconcile(SCANNER *sc, int64_t now)
 {
-    QW_OPTS o = {sc->conf.base_fd, QF_WANT_RCPTS, 1, rc_known};
+    QW_OPTS o = {sc->conf.base_fd, QF_WANT_RCPTS, RC_THREADS, rc_known};
     QW_STATS st;
-    void   *ctx[1] = {sc};
+    void   *ctx[RC_THREADS] = {sc, sc};
     char    err[256];
     size_t  before = ix_messages(sc->ix), gone;
 
@@ -333,22 +346,24 @@ publish_keys(SCANNER *sc, void *body, int64_t now)
     QS_BODY *b = body;
     QS_TABLE *tab = shm_body_table(body);
     QS_KEY *key = shm_body_key(body);
+    IX_RANK rank[QS_NKEYKINDS];
     uint32_t used = 0;
     int     kind, q;
     size_t  r;
 
+    ix_count_all(sc->ix, (1u << QS_NKEYKINDS) - 1, now, sc->conf.top_keys,
+		 rank);
     for (kind = 0; kind < QS_NKEYKINDS; kind++) {
-	IX_RANK rank;
-
-	ix_count_keys(sc->ix, kind, now, sc->conf.top_keys, &rank);
 	tab[kind].first = used;
-	tab[kind].nrows = (uint32_t) rank.nrows;
-	tab[kind].ndistinct = rank.ndistinct;
-	tab[kind].other_messages = rank.other;
-	for (r = 0; r < rank.nrows; r++, used++) {
-	    set_key(&key[used], kind, rank.row[r].key, rank.row[r].len);
+	tab[kind].nrows = (uint32_t) rank[kind].nrows;
+	tab[kind].ndistinct = rank[kind].ndistinct;
+	tab[kind].other_messages = rank[kind].other;
+	for (r = 0; r < rank[kind].nrows; r++, used++) {
+	    const IX_ROW *row = &rank[kind].row[r];
+
+	    set_key(&key[used], kind, row->key, row->len);
 	    for (q = 0; q < sc->conf.nqueues; q++)
-		memcpy(key[used].count[q], rank.row[r].count[q],
+		memcpy(key[used].count[q], row->count[q],
 		       sizeof(key[used].count[q]));
 	}
     }

@@ -46,6 +46,15 @@ typedef struct KIND {
     uint32_t cap;
 } KIND;
 
+/* Per kind of key: totals by key, row of each ranked key, the rows. */
+typedef struct COUNT {
+    uint32_t *tot;
+    int32_t *rowof;
+    size_t  cap;
+    IX_ROW *rows;
+    size_t  rows_cap;
+} COUNT;
+
 struct IX {
     IX_GEOM geom;
     MSG    *msg;			/* [1..nmsg_cap) */
@@ -57,12 +66,10 @@ struct IX {
     uint32_t *slot;			/* id map: message index, 0 = empty */
     size_t  nslot;
     KIND    kind[QS_NKEYKINDS];
-    /* Scratch for counting. */
-    uint32_t *tot;
-    int32_t *rowof;
-    size_t  scratch_cap;
-    IX_ROW *rows;
-    size_t  rows_cap;
+    /* Scratch for counting, per kind of key. */
+    COUNT   cnt[QS_NKEYKINDS];
+    uint8_t *bkt;			/* age bucket of each message slot */
+    size_t  bkt_cap;
     TH_COUNT *counts;
     size_t  counts_cap;
     char   *buf;
@@ -120,9 +127,12 @@ ix_destroy(IX *ix)
     free(ix->msg);
     free(ix->free_list);
     free(ix->slot);
-    free(ix->tot);
-    free(ix->rowof);
-    free(ix->rows);
+    for (i = 0; i < QS_NKEYKINDS; i++) {
+	free(ix->cnt[i].tot);
+	free(ix->cnt[i].rowof);
+	free(ix->cnt[i].rows);
+    }
+    free(ix->bkt);
     free(ix->counts);
     free(ix->buf);
     free(ix);
@@ -485,15 +495,20 @@ ix_queue_totals(const IX *ix, int64_t now,
 	} \
     } while (0)
 
-static void
-scratch(IX *ix, size_t nkeys)
+/* Zeroed totals for every key of a kind. */
+static COUNT *
+scratch(IX *ix, int kind)
 {
-    if (nkeys + 1 > ix->scratch_cap) {
-	ix->scratch_cap = nkeys + 1;
-	ix->tot = xrealloc(ix->tot, ix->scratch_cap * sizeof(*ix->tot));
-	ix->rowof = xrealloc(ix->rowof, ix->scratch_cap * sizeof(*ix->rowof));
+    COUNT  *c = &ix->cnt[kind];
+    size_t  nkeys = ix->kind[kind].n;
+
+    if (nkeys + 1 > c->cap) {
+	c->cap = nkeys + 1;
+	c->tot = xrealloc(c->tot, c->cap * sizeof(*c->tot));
+	c->rowof = xrealloc(c->rowof, c->cap * sizeof(*c->rowof));
     }
-    memset(ix->tot, 0, (nkeys + 1) * sizeof(*ix->tot));
+    memset(c->tot, 0, (nkeys + 1) * sizeof(*c->tot));
+    return c;
 }
 
 static const KIND *sort_kind;
@@ -562,72 +577,118 @@ top_keys(const KIND *kd, const uint32_t *tot, size_t top_n, uint32_t *ids,
     *n = used;
 }
 
-void
-ix_count_keys(IX *ix, int kind, int64_t now, size_t top_n, IX_RANK *rank)
+/* Rank the keys of one kind from its totals; fill rank but not counts. */
+static void
+rank_kind(IX *ix, int kind, size_t top_n, IX_RANK *rank)
 {
     const KIND *kd = &ix->kind[kind];
-    uint32_t s, k, n = 0, *ids;
+    COUNT  *c = &ix->cnt[kind];
+    uint32_t k, n = 0, *ids;
     uint64_t all = 0, shown = 0;
     size_t  r, nrows;
 
-    scratch(ix, kd->n);
-    for (s = 1; s < ix->used; s++)
-	if (ix->msg[s].id[0])
-	    FOR_KEYS(ix, &ix->msg[s], kind, k, ix->tot[k]++);
     for (k = 1; k <= kd->n; k++) {
-	ix->rowof[k] = -1;
-	if (ix->tot[k]) {
+	c->rowof[k] = -1;
+	if (c->tot[k]) {
 	    n++;
-	    all += ix->tot[k];
+	    all += c->tot[k];
 	}
     }
     sort_kind = kd;
-    sort_tot = ix->tot;
+    sort_tot = c->tot;
     ids = xmalloc((top_n < n ? top_n : n) * sizeof(*ids) + 1);
-    top_keys(kd, ix->tot, top_n, ids, &nrows);
-    if (nrows > ix->rows_cap) {
-	ix->rows_cap = nrows;
-	ix->rows = xrealloc(ix->rows, nrows * sizeof(*ix->rows));
+    top_keys(kd, c->tot, top_n, ids, &nrows);
+    if (nrows > c->rows_cap || c->rows == 0) {	/* never NULL */
+	c->rows_cap = nrows ? nrows : 1;
+	c->rows = xrealloc(c->rows, c->rows_cap * sizeof(*c->rows));
     }
     for (r = 0; r < nrows; r++) {
 	const KEY *key = &kd->key[ids[r]];
 
-	memset(&ix->rows[r], 0, sizeof(IX_ROW));
-	ix->rows[r].key = key->str;
-	ix->rows[r].len = key->len;
-	ix->rows[r].total = ix->tot[ids[r]];
-	ix->rowof[ids[r]] = (int32_t) r;
-	shown += ix->tot[ids[r]];
+	memset(&c->rows[r], 0, sizeof(IX_ROW));
+	c->rows[r].key = key->str;
+	c->rows[r].len = key->len;
+	c->rows[r].total = c->tot[ids[r]];
+	c->rowof[ids[r]] = (int32_t) r;
+	shown += c->tot[ids[r]];
     }
     free(ids);
-    for (s = 1; s < ix->used; s++) {
-	const MSG *m = &ix->msg[s];
-	int     b;
-
-	if (m->id[0] == 0)
-	    continue;
-	b = bucket(ix, now, m->arrival);
-	FOR_KEYS(ix, m, kind, k, {
-	    if (ix->rowof[k] >= 0) {
-		ix->rows[ix->rowof[k]].count[m->queue][0]++;
-		ix->rows[ix->rowof[k]].count[m->queue][b]++;
-	    }
-	});
-    }
-    rank->row = ix->rows;
+    rank->row = c->rows;
     rank->nrows = nrows;
     rank->ndistinct = n;
     rank->other = (uint32_t) (all - shown);
+}
+
+/*
+ * Two passes over the messages for all the kinds asked for: totals (and
+ * each message's age bucket, computed once), then the counts of the
+ * ranked keys.
+ */
+void
+ix_count_all(IX *ix, unsigned kinds, int64_t now, size_t top_n,
+	     IX_RANK rank[QS_NKEYKINDS])
+{
+    uint32_t s, k;
+    int     kind;
+
+    if (ix->used > ix->bkt_cap) {
+	ix->bkt_cap = ix->used;
+	ix->bkt = xrealloc(ix->bkt, ix->bkt_cap);
+    }
+    for (kind = 0; kind < QS_NKEYKINDS; kind++)
+	if (kinds & (1u << kind))
+	    (void) scratch(ix, kind);
+    for (s = 1; s < ix->used; s++) {
+	const MSG *m = &ix->msg[s];
+
+	if (m->id[0] == 0)
+	    continue;
+	ix->bkt[s] = (uint8_t) bucket(ix, now, m->arrival);
+	for (kind = 0; kind < QS_NKEYKINDS; kind++)
+	    if (kinds & (1u << kind))
+		FOR_KEYS(ix, m, kind, k, ix->cnt[kind].tot[k]++);
+    }
+    for (kind = 0; kind < QS_NKEYKINDS; kind++)
+	if (kinds & (1u << kind))
+	    rank_kind(ix, kind, top_n, &rank[kind]);
+    for (s = 1; s < ix->used; s++) {
+	const MSG *m = &ix->msg[s];
+	int     b = ix->bkt[s];
+
+	if (m->id[0] == 0)
+	    continue;
+	for (kind = 0; kind < QS_NKEYKINDS; kind++) {
+	    COUNT  *c = &ix->cnt[kind];
+
+	    if (!(kinds & (1u << kind)))
+		continue;
+	    FOR_KEYS(ix, m, kind, k, {
+		if (c->rowof[k] >= 0) {
+		    c->rows[c->rowof[k]].count[m->queue][0]++;
+		    c->rows[c->rowof[k]].count[m->queue][b]++;
+		}
+	    });
+	}
+    }
+}
+
+void
+ix_count_keys(IX *ix, int kind, int64_t now, size_t top_n, IX_RANK *rank)
+{
+    IX_RANK all[QS_NKEYKINDS];
+
+    ix_count_all(ix, 1u << kind, now, top_n, all);
+    *rank = all[kind];
 }
 
 void
 ix_policy_input(IX *ix, const IX_WINDOW *w, int64_t now, TH_INPUT *in)
 {
     const KIND *kd = &ix->kind[w->kind];
+    COUNT  *c = scratch(ix, w->kind);
     uint32_t s, k, total = 0;
     size_t  n = 0;
 
-    scratch(ix, kd->n);
     for (s = 1; s < ix->used; s++) {
 	const MSG *m = &ix->msg[s];
 
@@ -635,10 +696,10 @@ ix_policy_input(IX *ix, const IX_WINDOW *w, int64_t now, TH_INPUT *in)
 	    || (w->max_age > 0 && now - m->arrival > w->max_age))
 	    continue;
 	total++;
-	FOR_KEYS(ix, m, w->kind, k, ix->tot[k]++);
+	FOR_KEYS(ix, m, w->kind, k, c->tot[k]++);
     }
     for (k = 1; k <= kd->n; k++) {
-	if (ix->tot[k] == 0 || ix->tot[k] < w->min_keep)
+	if (c->tot[k] == 0 || c->tot[k] < w->min_keep)
 	    continue;
 	if (n == ix->counts_cap) {
 	    ix->counts_cap = ix->counts_cap ? 2 * ix->counts_cap : 64;
@@ -646,7 +707,7 @@ ix_policy_input(IX *ix, const IX_WINDOW *w, int64_t now, TH_INPUT *in)
 				  ix->counts_cap * sizeof(*ix->counts));
 	}
 	ix->counts[n++] = (TH_COUNT) {kd->key[k].str, kd->key[k].len,
-				      ix->tot[k]};
+				      c->tot[k]};
     }
     in->total = total;
     in->keys = ix->counts;

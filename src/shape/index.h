@@ -91,8 +91,13 @@ extern size_t ix_messages(const IX *);
 extern void ix_queue_totals(const IX *, int64_t now,
 			    uint32_t out[QS_MAX_QUEUES][QS_MAX_BUCKETS + 1]);
 
-/* The top_n keys of a kind with their counts.  Valid until the next call
- * of ix_count_keys() or a change to the index. */
+/* The top_n keys of each kind in the mask (bit per QS_KEY_*) with their
+ * counts, in two passes over the messages.  A kind's rows stay valid
+ * until the next count of that kind or a change to the index. */
+extern void ix_count_all(IX *, unsigned kinds, int64_t now, size_t top_n,
+			 IX_RANK rank[QS_NKEYKINDS]);
+
+/* The same for one kind. */
 extern void ix_count_keys(IX *, int kind, int64_t now, size_t top_n,
 			  IX_RANK *);
 
