@@ -37,7 +37,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT	= $(UNIT_SRC:tests/unit/%.c=$(B)/%)
 UNIT_ASAN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds $(B)/qsfixture \
-	  $(B)/scand-latency
+	  $(B)/scand-latency $(B)/bench-decide $(B)/bench-sessions
 
 PROGS	= $(B)/qshapectl $(B)/qshape-scand $(B)/qshape-milter
 
@@ -111,6 +111,14 @@ $(B)/scand-latency: $(B)/bench/scand-latency.o \
 	    $(SCAND_MODS:%.c=$(B)/%.o) $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# bench/milter's drivers: the milter's own summary access, and a client
+# that holds SMTP sessions open.
+$(B)/bench/decide.o: CPPFLAGS += -Isrc/milter
+$(B)/bench-decide: $(B)/bench/decide.o $(B)/src/milter/sumr.o $(B)/libqshape.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/bench-sessions: $(B)/bench/sessions.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # libFuzzer target for the queue-file parser, and its seed writer.
 $(B)/fuzz_qf: tests/fuzz/fuzz_qf.c $(LIB_SRC)
 	@mkdir -p $(@D)
@@ -146,6 +154,7 @@ test-unit: $(UNIT) $(UNIT_ASAN)
 bench: deps all
 	sh bench/run $(B)
 	sh bench/scand $(B)
+	sh bench/milter $(B)
 
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 
