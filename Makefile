@@ -1,6 +1,7 @@
 # qshape-milter: build, test, benchmark, install.
 #
 #   make            build the programs into build/
+#   make demo       a flood through a private Postfix, with the milter
 #   make check      install missing Debian packages, build, run every tier
 #   make bench      benchmarks, with ratios against peers run alongside
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -151,6 +152,9 @@ check: deps
 test-unit: $(UNIT) $(UNIT_ASAN)
 	sh tests/run-all $(B) unit
 
+demo: deps all
+	sh demo/run $(B)
+
 bench: deps all
 	sh bench/run $(B)
 	sh bench/scand $(B)
@@ -182,7 +186,7 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps check test-unit bench install clean
+.PHONY: all deps check test-unit demo bench install clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

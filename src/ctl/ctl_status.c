@@ -66,7 +66,7 @@ ctl_status(int argc, char **argv)
 	    config = optarg;
 	    break;
 	case 'h':
-	    printf("usage: qshapectl status [-f config_file]\n"
+	    printf("usage: qshapectl status [-f|--config config_file]\n"
 		   "Exit status: 0 fresh, 1 no summary, 3 stale.\n");
 	    return 0;
 	default:

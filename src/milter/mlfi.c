@@ -54,7 +54,9 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	return SMFIS_ACCEPT;
     }
     c->snap = snap_get();
-    snprintf(c->host, sizeof(c->host), "%s", host ? host : "unknown");
+    /* Postfix passes "[addr]" when the client has no name. */
+    snprintf(c->host, sizeof(c->host), "%s",
+	     host && *host && *host != '[' ? host : "unknown");
     if (sa && sa->sa_family == AF_INET) {
 	const struct sockaddr_in *in = (const void *) sa;
 

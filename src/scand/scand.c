@@ -134,9 +134,10 @@ segment_group(const QC_CONFIG *cf)
     return (long) gr->gr_gid;
 }
 
-/* Build a scanner for a configuration.  0, or -1 with the reason logged. */
+/* Build a scanner for a configuration, taking over the throttle state of
+ * the one it replaces (NULL at start).  0, or -1 with the reason logged. */
 static int
-run_start(RUN *run, QC_CONFIG *cf, int base_fd)
+run_start(RUN *run, QC_CONFIG *cf, int base_fd, const RUN *prev)
 {
     char    err[512];
 
@@ -163,6 +164,8 @@ run_start(RUN *run, QC_CONFIG *cf, int base_fd)
 	free(run->policy);
 	return -1;
     }
+    if (prev)
+	sc_inherit(run->scanner, prev->scanner);
     sc_reconcile(run->scanner, now_ms() / 1000);
     sc_publish(run->scanner, now_ms());
     log_info("watching %d queues of %s, %zu messages, %zu policies",
@@ -231,7 +234,7 @@ reload(RUN *run, int base_fd)
 	log_warnx("reload: %s; keeping the running configuration", err);
 	return;
     }
-    if (run_start(&next, cf, base_fd) < 0) {
+    if (run_start(&next, cf, base_fd, run) < 0) {
 	log_warnx("reload: keeping the running configuration");
 	qc_free(cf);
 	return;
@@ -324,7 +327,7 @@ main(int argc, char **argv)
     write_pid_file(cf->scanner.pid_file);
     drop_privileges(cf);
     sigfd = signal_fd();
-    if (run_start(&run, cf, base_fd) < 0)
+    if (run_start(&run, cf, base_fd, 0) < 0)
 	log_fatalx("cannot start");
     loop(&run, base_fd, sigfd);
     run_stop(&run);

@@ -106,6 +106,33 @@ sc_destroy(SCANNER *sc)
     free(sc);
 }
 
+void
+sc_inherit(SCANNER *to, const SCANNER *from)
+{
+    size_t  i, p;
+    TH_STATE *st = &to->state;
+
+    for (i = 0; i < from->state.n; i++) {
+	const TH_ENTRY *e = &from->state.entry[i];
+	const TH_POLICY *was = &from->th[e->policy];
+
+	for (p = 0; p < to->conf.npolicy; p++)
+	    if (strcmp(to->th[p].name, was->name) == 0
+		&& to->th[p].kind == was->kind)
+		break;
+	if (p == to->conf.npolicy)
+	    continue;
+	if (st->n == st->cap) {
+	    st->cap = st->cap ? 2 * st->cap : 16;
+	    st->entry = xrealloc(st->entry, st->cap * sizeof(*st->entry));
+	}
+	st->entry[st->n] = *e;
+	st->entry[st->n].policy = (int) p;
+	st->entry[st->n].key = memcpy(xmalloc(e->len + 1), e->key, e->len + 1);
+	st->n++;
+    }
+}
+
 int
 sc_fd(const SCANNER *sc)
 {

@@ -55,6 +55,14 @@ typedef struct SCANNER SCANNER;
 extern SCANNER *sc_create(const SC_CONF *, char *err, size_t errlen);
 extern void sc_destroy(SCANNER *);
 
+/*
+ * Carry the throttle state of a scanner being replaced (a reload) over to
+ * its successor, for the policies that keep their name and key: a reload
+ * must not release a key before its min_hold_time.  Call before the new
+ * scanner's first sc_publish().
+ */
+extern void sc_inherit(SCANNER *to, const SCANNER *from);
+
 /* The inotify descriptor to poll. */
 extern int sc_fd(const SCANNER *);
 

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "qfbuild.h"
+#include "log.h"
 #include "scanner.h"
 #include "shm.h"
 
@@ -88,9 +89,8 @@ delete(int i)
 }
 
 static SCANNER *
-make_scanner(void)
+make_scanner_with(const SC_POLICY *policy, size_t npolicy)
 {
-    static const SC_POLICY none[1];
     SC_CONF c;
     char    err[256];
     SCANNER *sc;
@@ -101,9 +101,9 @@ make_scanner(void)
     c.nqueues = NQ;
     c.geom = (IX_GEOM) {NQ, 10, 5.0, 0};
     c.top_keys = 1000;
-    c.max_throttled = 16;
-    c.policy = none;
-    c.npolicy = 0;
+    c.max_throttled = 1024;
+    c.policy = policy;
+    c.npolicy = npolicy;
     c.summary_name = shm_name;
     c.gid = -1;
     c.publish_interval_ms = 100;
@@ -112,6 +112,14 @@ make_scanner(void)
     if (sc == 0)
 	fail_msg("sc_create: %s", err);
     return sc;
+}
+
+static SCANNER *
+make_scanner(void)
+{
+    static const SC_POLICY none[1];
+
+    return make_scanner_with(none, 0);
 }
 
 static int
@@ -231,12 +239,68 @@ events_match_rescan(void **state)
     sc_destroy(live);
 }
 
+/* The throttled key of the summary, or NULL. */
+static int
+published_since(int64_t *since)
+{
+    SHM_ERR why;
+    char    err[128];
+    SHM_R  *r = shm_reader_open(shm_name, &why, err, sizeof(err));
+    QS_THROTTLE t;
+    int     rc;
+
+    assert_non_null(r);
+    rc = shm_reader_find_throttle(r, QS_KEY_SENDER_DOMAIN,
+				  qs_key_hash(QS_KEY_SENDER_DOMAIN,
+					      "d1.p1.example", 13),
+				  "d1.p1.example", 13, &t);
+    shm_reader_close(r);
+    *since = rc == 1 ? t.since : 0;
+    return rc;
+}
+
+/* A reload (a new scanner) keeps a key throttled since when it was. */
+static void
+reload_keeps_state(void **state)
+{
+    SC_POLICY pol[2];
+    SCANNER *old, *new;
+    int64_t since;
+    int     i, n = 0;
+
+    (void) state;
+    memset(pol, 0, sizeof(pol));
+    pol[0].th = (TH_POLICY) {"flood", QS_KEY_SENDER_DOMAIN, QS_ACTION_HOLD,
+			     1, 1, 0.0, 0.8, 300};
+    pol[0].window = (IX_WINDOW) {QS_KEY_SENDER_DOMAIN, 0xf, 0, 1};
+    for (i = 0; i < NMSG; i++)
+	if (where[i] >= 0 && i % 37 == 1)
+	    n++;
+    if (n == 0)
+	create(0, 1);			/* d1.p1.example */
+    old = make_scanner_with(pol, 1);
+    sc_reconcile(old, NOW);
+    sc_publish(old, (int64_t) NOW * 1000);
+    assert_int_equal(published_since(&since), 1);
+    assert_int_equal(since, NOW);
+    new = make_scanner_with(pol, 1);
+    sc_inherit(new, old);
+    sc_destroy(old);
+    sc_reconcile(new, NOW + 60);
+    sc_publish(new, (int64_t) (NOW + 60) * 1000);
+    assert_int_equal(published_since(&since), 1);
+    assert_int_equal(since, NOW);		/* not NOW + 60 */
+    sc_destroy(new);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(events_match_rescan),
+	cmocka_unit_test(reload_keeps_state),
     };
 
+    log_set_level(LOGL_ERR);		/* no "throttle on" for every key */
     return cmocka_run_group_tests_name("scanner", tests, setup, teardown);
 }
