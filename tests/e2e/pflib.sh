@@ -20,6 +20,7 @@
 #   pf_wait_stable [SECS] [TIMEOUT] wait until no queue changed for SECS
 #   pf_disable_qmgr / pf_enable_qmgr  stop / restart the queue manager, so
 #                                   mail stays in incoming and active
+#   pf_stop_pid PID [SECS]          SIGTERM a child, SIGKILL after SECS, reap
 #   pf_free_port PORT               first port >= PORT nobody listens on
 #   pf_maillog_tail [N]             last N lines of DIR/maillog, to stderr
 #
@@ -431,6 +432,23 @@ pf_sink_start() {
     fi
 }
 
+# pf_stop_pid PID [SECS]: stop a child process of this shell: SIGTERM,
+# SIGKILL if it still runs after SECS seconds (default 5), reap it.  Does
+# nothing when PID is empty; never fails.
+pf_stop_pid() {
+    [ -n "$1" ] || return 0
+    if kill -TERM "$1" 2>/dev/null; then
+	_sp_n=$(( ${2:-5} * 20 ))
+	while kill -0 "$1" 2>/dev/null && [ "$_sp_n" -gt 0 ]; do
+	    sleep 0.05
+	    _sp_n=$((_sp_n - 1))
+	done
+	kill -KILL "$1" 2>/dev/null || :
+    fi
+    wait "$1" 2>/dev/null || :
+    return 0
+}
+
 # pf_sink_stop [PORT]: stop the sink on PORT, or every sink we started.
 pf_sink_stop() {
     _keep=
@@ -441,14 +459,7 @@ pf_sink_stop() {
 	    _keep="$_keep $_e"
 	    continue
 	fi
-	kill "$_spid" 2>/dev/null || :
-	_i=0
-	while kill -0 "$_spid" 2>/dev/null && [ $_i -lt 50 ]; do
-	    sleep 0.05
-	    _i=$((_i + 1))
-	done
-	kill -9 "$_spid" 2>/dev/null || :
-	wait "$_spid" 2>/dev/null || :
+	pf_stop_pid "$_spid" 3
     done
     PF_SINKS=$_keep
     return 0

@@ -55,6 +55,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/pflib.sh
 . "$here/pflib.sh"
+# shellcheck source=tests/e2e/e2elib.sh
+. "$here/e2elib.sh"
 
 BUILD=${1:-build}
 case $BUILD in
@@ -68,22 +70,11 @@ CTL=$BUILD/qshapectl
 SHM_NAME=/qshape-e2e-milter-$$
 REPLY="451 4.7.1 Too much mail from you in our queue, try again later"
 
-npass=0
-nfail=0
-tmp=
 scand_pid=
 milter_pid=
 bg_pids=		# smtp-source processes running in the background
 
-ok() {
-    npass=$((npass + 1))
-    echo "ok - $*"
-}
-
-notok() {
-    nfail=$((nfail + 1))
-    echo "not ok - $*"
-}
+e2e_begin e2e-milter
 
 # check COND_STATUS MESSAGE: ok when the previous command succeeded.
 check() {
@@ -94,18 +85,10 @@ note() {
     echo "# $*"
 }
 
-indent() {
-    sed 's/^/#   /'
-}
-
-finish() {
-    echo "e2e-milter: $npass passed, $nfail failed"
-    [ "$nfail" -eq 0 ]
-    exit
-}
-
-setup_failed() {
-    notok "setup: $*"
+# daemon_logs_tail: after a setup failure, the end of the daemons' logs
+# and of the maillog.
+# shellcheck disable=SC2317	# invoked by setup_failed
+daemon_logs_tail() {
     for _f in scand milter; do
 	if [ -n "$tmp" ] && [ -s "$tmp/$_f.log" ]; then
 	    echo "#   last lines of the $_f log:"
@@ -113,54 +96,20 @@ setup_failed() {
 	fi
     done
     pf_maillog_tail 10
-    finish
 }
+E2E_DIAG=daemon_logs_tail
 
-# stop_pid PID: SIGTERM, up to 5 s, then SIGKILL; reap it.
-stop_pid() {
-    [ -n "$1" ] || return 0
-    kill "$1" 2>/dev/null || return 0
-    _i=0
-    while kill -0 "$1" 2>/dev/null && [ $_i -lt 50 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-    done
-    kill -9 "$1" 2>/dev/null || :
-    wait "$1" 2>/dev/null || :
-}
-
+# stop_all: at exit, the background smtp-sources, then both daemons.
 # shellcheck disable=SC2317	# invoked from the EXIT trap
-cleanup() {
-    cleanup_rc=$?
-    trap - EXIT INT TERM HUP
-    trap '' PIPE	# stdout may be gone (| head); tear down all the same
+stop_all() {
     for _p in $bg_pids; do
 	kill "$_p" 2>/dev/null || :
     done
-    stop_pid "$milter_pid"
-    stop_pid "$scand_pid"
-    rm -f "/dev/shm$SHM_NAME" "/dev/shm$SHM_NAME".tmp.* 2>/dev/null
-    if [ -n "${E2E_KEEP:-}" ]; then
-	pf_destroy keep || echo "# warning: could not stop the Postfix instance" >&2
-	[ -z "$tmp" ] || echo "# kept $tmp" >&2
-    else
-	pf_destroy || echo "# warning: could not tear the Postfix instance down" >&2
-	[ -z "$tmp" ] || rm -rf "$tmp"
-    fi
-    exit "$cleanup_rc"
+    pf_stop_pid "$milter_pid"
+    pf_stop_pid "$scand_pid"
 }
-# shellcheck disable=SC2317	# invoked from the signal traps
-interrupted() {
-    trap '' HUP INT TERM
-    notok "interrupted by SIG$1"
-    echo "e2e-milter: $npass passed, $nfail failed"
-    exit "$2"
-}
-trap cleanup EXIT
-trap 'interrupted HUP 129' HUP
-trap 'interrupted INT 130' INT
-trap 'interrupted TERM 143' TERM
-trap 'exit 141' PIPE
+E2E_TEARDOWN=stop_all
+E2E_SHM=$SHM_NAME
 
 # ---------------------------------------------------------------------------
 # Helpers.
@@ -199,6 +148,16 @@ wait_bg() {
 	wait "$_p" || setup_failed "a background smtp-source failed"
     done
     bg_pids=
+}
+
+# legit_bg TAG N: in the background, N messages from each of 20
+# legitimate domains (userI@legitI.example), one a second; outputs in
+# $tmp/TAG-I.out.
+legit_bg() {
+    for _i in $(seq 1 20); do
+	src_bg "$tmp/$1-$_i.out" -w 1 -m "$2" -f "user$_i@legit$_i.example" \
+	    -t "rcpt$_i@dest.example"
+    done
 }
 
 # sm SENDER RCPT: one message through sendmail(1) (maildrop, pickup).
@@ -285,6 +244,18 @@ wait_throttled() {
     done
 }
 
+# expect_throttled DOMAIN ACTION: after a first wave from DOMAIN, status
+# lists sender_domain:DOMAIN as throttled with ACTION (10 s at most).
+expect_throttled() {
+    if wait_throttled "$1" "$2" 10; then
+	ok "status lists sender_domain:$1 as throttled (action=$2)"
+	grep " key=sender_domain:$1 " "$tmp/status.out" | indent
+    else
+	notok "status does not list $1 after the first wave"
+	indent <"$tmp/status.out"
+    fi
+}
+
 # wait_log FILE PATTERN COUNT SECS: until FILE has COUNT lines matching.
 wait_log() {
     _dl=$(($(pf_now_ms) + $4 * 1000))
@@ -354,6 +325,15 @@ col() {
 	"$tmp/tally"
 }
 
+# tally_legit: the tally into $tmp/tally; the legitimate domains' columns
+# in l_acc (accepted), l_held and l_tf (tempfailed).
+tally_legit() {
+    tally >"$tmp/tally"
+    l_acc=$(col 'legit[0-9]+\.example' 2)
+    l_held=$(col 'legit[0-9]+\.example' 3)
+    l_tf=$(col 'legit[0-9]+\.example' 4)
+}
+
 # write_conf ACTION: the configuration, with the policy's action.
 write_conf() {
     cat >"$conf.new" <<EOF
@@ -400,19 +380,13 @@ EOF
 # ---------------------------------------------------------------------------
 # Preconditions and setup.
 
-[ "$(id -u)" = 0 ] || setup_failed "must run as root (private Postfix instance)"
-for c in smtp-source smtp-sink postsuper postqueue sendmail; do
-    command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] ||
-	setup_failed "$c not found (Debian package postfix)"
-done
-for p in "$SCAND" "$MILTER" "$CTL"; do
-    [ -x "$p" ] || setup_failed "$p not found or not executable (make)"
-done
+e2e_need_root
+e2e_need_cmds smtp-source smtp-sink postsuper postqueue sendmail
+e2e_need_progs make "$SCAND" "$MILTER" "$CTL"
 id nobody >/dev/null 2>&1 || setup_failed "no user nobody"
 command -v perl >/dev/null 2>&1 || setup_failed "perl not found"
 
-tmp=$(mktemp -d /var/tmp/qshape-e2e-milter.XXXXXX) || setup_failed "mktemp"
-chmod 0755 "$tmp"
+e2e_mktemp qshape-e2e-milter
 conf=$tmp/qshape-milter.conf
 
 port=${E2E_PORT:-10125}
@@ -432,10 +406,7 @@ pf_sink_start "$sink_port" -w 1 || setup_failed "pf_sink_start"
 pf_start || setup_failed "pf_start"
 
 write_conf tempfail
-if ! "$CTL" check-config -f "$conf" >"$tmp/check.out" 2>&1; then
-    indent <"$tmp/check.out"
-    setup_failed "qshapectl check-config rejects the test's configuration"
-fi
+e2e_check_config "$conf" "the test's configuration"
 
 "$SCAND" -f -c "$conf" >"$tmp/scand.log" 2>&1 &
 scand_pid=$!
@@ -466,18 +437,9 @@ check $? "started as root, qshape-scand runs as postfix (uid $s_uid), qshape-mil
 
 note "phase 1: 2000 from flood.example (5 waves x 400, 20 sessions) beside 20 domains x 10"
 LEGIT1=10
-for i in $(seq 1 20); do
-    src_bg "$tmp/legit1-$i.out" -w 1 -m $LEGIT1 -f "user$i@legit$i.example" \
-	-t "rcpt$i@dest.example"
-done
+legit_bg legit1 $LEGIT1
 src "$tmp/flood-1.out" -s 20 -m 400 -f flood@flood.example -t rcpt@dest.example
-if wait_throttled flood.example tempfail 10; then
-    ok "status lists sender_domain:flood.example as throttled (action=tempfail)"
-    grep ' key=sender_domain:flood.example ' "$tmp/status.out" | indent
-else
-    notok "status does not list flood.example after the first wave"
-    indent <"$tmp/status.out"
-fi
+expect_throttled flood.example tempfail
 grep -q 'throttle on: policy=flood key=sender_domain:flood.example ' "$tmp/scand.log"
 check $? "qshape-scand logs 'throttle on' for flood.example"
 
@@ -500,13 +462,10 @@ t1=$(rejected "$tmp"/flood-[1-5].out)
 t1_later=$(rejected "$tmp"/flood-[2-5].out)
 wait_log "$PF_DIR/maillog" 'NOQUEUE: milter-reject: .* from=<flood@flood.example>' "$t1" 10
 sleep 0.3
-tally >"$tmp/tally"
+tally_legit
 f_acc=$(col flood.example 2)
 f_held=$(col flood.example 3)
 f_tf=$(col flood.example 4)
-l_acc=$(col 'legit[0-9]+\.example' 2)
-l_held=$(col 'legit[0-9]+\.example' 3)
-l_tf=$(col 'legit[0-9]+\.example' 4)
 m_tf=$(grep -c "sender=<flood@flood.example>: action=tempfail policy=flood key=sender_domain:flood.example " "$tmp/milter.log")
 note "flood.example: $t1 of 2000 tempfailed by smtp-source's count, maillog: $f_tf tempfailed, $f_acc accepted ($f_held of them held), milter log: $m_tf tempfail lines"
 
@@ -562,18 +521,9 @@ else
 fi
 hold0=$(pf_count hold)
 LEGIT2=5
-for i in $(seq 1 20); do
-    src_bg "$tmp/legit2-$i.out" -w 1 -m $LEGIT2 -f "user$i@legit$i.example" \
-	-t "rcpt$i@dest.example"
-done
+legit_bg legit2 $LEGIT2
 src "$tmp/bulk-1.out" -s 10 -m 500 -f bulk@bulk.example -t rcpt@dest.example
-if wait_throttled bulk.example hold 10; then
-    ok "status lists sender_domain:bulk.example as throttled (action=hold)"
-    grep ' key=sender_domain:bulk.example ' "$tmp/status.out" | indent
-else
-    notok "status does not list bulk.example after the first wave"
-    indent <"$tmp/status.out"
-fi
+expect_throttled bulk.example hold
 pf_wait_count incoming 0 15 || setup_failed "incoming does not empty"
 h_mid=$(pf_count hold)
 src "$tmp/bulk-2.out" -s 10 -m 500 -f bulk@bulk.example -t rcpt@dest.example
@@ -582,13 +532,10 @@ pf_wait_count incoming 0 15 || setup_failed "incoming does not empty"
 h_end=$(pf_count hold)
 wait_log "$PF_DIR/maillog" ': milter-hold: ' "$h_end" 10
 sleep 0.3
-tally >"$tmp/tally"
+tally_legit
 b_acc=$(col bulk.example 2)
 b_held=$(col bulk.example 3)
 b_tf=$(col bulk.example 4)
-l_acc=$(col 'legit[0-9]+\.example' 2)
-l_held=$(col 'legit[0-9]+\.example' 3)
-l_tf=$(col 'legit[0-9]+\.example' 4)
 m_hold=$(grep -c ': action=hold policy=flood key=sender_domain:bulk.example ' "$tmp/milter.log")
 pq_held=$(postqueue -c "$PF_ETC" -p 2>/dev/null | grep -c '^[0-9A-F][0-9A-F]*!')
 note "bulk.example: $b_acc of 1000 accepted, $b_held held (maillog), milter log: $m_hold hold lines; hold queue $hold0 -> $h_mid -> $h_end; postqueue -p: $pq_held held"
@@ -675,7 +622,7 @@ grep "summary $SHM_NAME is stale" "$tmp/milter.log" | indent
 # 4. Nothing lost.
 
 note "phase 4: stop the sink; whatever is active is deferred; count"
-stop_pid "$milter_pid"
+pf_stop_pid "$milter_pid"
 milter_pid=
 grep -q 'exiting' "$tmp/milter.log"
 check $? "qshape-milter exits on SIGTERM"

@@ -23,7 +23,7 @@
 # summary's publication, which is at most a heartbeat old).
 #
 # Needs root and Postfix.  Environment:
-#   E2E_PORT=N       first TCP port to try (default 10045); two are used.
+#   E2E_PORT=N       first TCP port to try (default 10045); three are used.
 #   E2E_KEEP=1       keep the instance's directory (maillog, scanner log,
 #                    the last outputs compared).
 #
@@ -35,119 +35,51 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/pflib.sh
 . "$here/pflib.sh"
+# shellcheck source=tests/e2e/e2elib.sh
+. "$here/e2elib.sh"
 
-QSHAPE=/usr/sbin/qshape
 BUILD=${1:-build}
 CTL=$BUILD/qshapectl
 SCAND=$BUILD/qshape-scand
 STALE_AFTER=3
 
-npass=0
-nfail=0
-tmp=
-t0=
-t1=
 scand_pid=
 scand_n=0
 scand_log=
 shm_name=/qshape-e2e-$$
 conf=
 
-ok() {
-    npass=$((npass + 1))
-    echo "ok - $*"
-}
+e2e_begin e2e-scand
 
-notok() {
-    nfail=$((nfail + 1))
-    echo "not ok - $*"
-}
-
-indent() {
-    sed 's/^/#   /'
-}
-
-finish() {
-    echo "e2e-scand: $npass passed, $nfail failed"
-    [ "$nfail" -eq 0 ]
-    exit
-}
-
-setup_failed() {
-    notok "setup: $*"
+# scanner_log_tail: after a setup failure, the end of the scanner's log.
+# shellcheck disable=SC2317	# invoked by setup_failed
+scanner_log_tail() {
     if [ -n "$scand_log" ] && [ -s "$scand_log" ]; then
 	echo "#   scanner log (last lines):"
 	tail -n 20 "$scand_log" | indent
     fi
-    finish
 }
+E2E_DIAG=scanner_log_tail
 
 # scand_stop: SIGTERM our scanner (if it runs), then SIGKILL; reap it.
 # shellcheck disable=SC2317	# invoked from the EXIT trap
 scand_stop() {
-    [ -n "$scand_pid" ] || return 0
-    if kill -0 "$scand_pid" 2>/dev/null; then
-	kill -TERM "$scand_pid" 2>/dev/null || :
-	_i=0
-	while kill -0 "$scand_pid" 2>/dev/null && [ "$_i" -lt 50 ]; do
-	    sleep 0.1
-	    _i=$((_i + 1))
-	done
-	kill -KILL "$scand_pid" 2>/dev/null || :
-    fi
-    wait "$scand_pid" 2>/dev/null || :
+    pf_stop_pid "$scand_pid"
     scand_pid=
 }
-
-# shellcheck disable=SC2317	# invoked from the EXIT trap
-cleanup() {
-    cleanup_rc=$?
-    trap - EXIT INT TERM HUP
-    trap '' PIPE	# stdout may be gone (| head); tear down all the same
-    scand_stop
-    rm -f "/dev/shm$shm_name" /dev/shm"$shm_name".tmp.* 2>/dev/null
-    if [ -n "${E2E_KEEP:-}" ]; then
-	pf_destroy keep || echo "# warning: could not stop the Postfix instance" >&2
-	[ -z "$tmp" ] || echo "# kept $tmp" >&2
-    else
-	pf_destroy || echo "# warning: could not tear the Postfix instance down" >&2
-	[ -z "$tmp" ] || rm -rf "$tmp"
-    fi
-    exit "$cleanup_rc"
-}
-# shellcheck disable=SC2317	# invoked from the signal traps
-interrupted() {
-    trap '' HUP INT TERM
-    notok "interrupted by SIG$1"
-    echo "e2e-scand: $npass passed, $nfail failed"
-    exit "$2"
-}
-trap cleanup EXIT
-trap 'interrupted HUP 129' HUP
-trap 'interrupted INT 130' INT
-trap 'interrupted TERM 143' TERM
-trap 'exit 141' PIPE
-
-now_ms() {
-    date +%s%3N
-}
+E2E_TEARDOWN=scand_stop
+E2E_SHM=$shm_name
 
 # ---------------------------------------------------------------------------
 # Preconditions.
 
-[ "$(id -u)" = 0 ] || setup_failed "must run as root (private Postfix instance)"
+e2e_need_root
 [ -x "$QSHAPE" ] || setup_failed "$QSHAPE not found (Debian package postfix)"
-for c in smtp-source smtp-sink postsuper sendmail; do
-    command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] ||
-	setup_failed "$c not found (Debian package postfix)"
-done
-for p in "$CTL" "$SCAND"; do
-    [ -x "$p" ] || setup_failed "$p not found or not executable (make)"
-done
+e2e_need_cmds smtp-source smtp-sink postsuper sendmail
+e2e_need_progs make "$CTL" "$SCAND"
 getent group postfix >/dev/null 2>&1 || setup_failed "no group postfix"
 
-tmp=$(mktemp -d /var/tmp/qshape-e2e-scand.XXXXXX) || setup_failed "mktemp"
-chmod 0755 "$tmp"
+e2e_mktemp qshape-e2e-scand
 
 port=${E2E_PORT:-10045}
 smtp_port=$(pf_free_port "$port") || setup_failed "no free port"
@@ -217,10 +149,7 @@ policies = (
 );
 EOF
 
-if ! "$CTL" check-config -f "$conf" >"$tmp/check.out" 2>&1; then
-    indent <"$tmp/check.out"
-    setup_failed "qshapectl check-config rejects $conf"
-fi
+e2e_check_config "$conf" "$conf"
 
 # status_rc: run "qshapectl status"; output in $tmp/status, exit in $st_rc.
 status_rc() {
@@ -235,7 +164,7 @@ scand_start() {
     scand_log=$tmp/scand-$scand_n.log
     "$SCAND" -f -c "$conf" </dev/null >"$scand_log" 2>&1 &
     scand_pid=$!
-    _dl=$(($(now_ms) + 15000))
+    _dl=$(($(pf_now_ms) + 15000))
     while :; do
 	if ! kill -0 "$scand_pid" 2>/dev/null; then
 	    wait "$scand_pid" 2>/dev/null
@@ -247,7 +176,7 @@ scand_start() {
 	   grep -q "^summary: fresh, writer pid $scand_pid," "$tmp/status"; then
 	    return 0
 	fi
-	[ "$(now_ms)" -lt "$_dl" ] || return 1
+	[ "$(pf_now_ms)" -lt "$_dl" ] || return 1
 	sleep 0.1
     done
 }
@@ -255,79 +184,22 @@ scand_start() {
 scand_start || setup_failed "qshape-scand did not publish a fresh summary"
 
 # ---------------------------------------------------------------------------
-# Fill the queues while the scanner watches.  All mail arrives between t0
-# and t1.  (The same mail as test_scan.sh.)
+# Fill the queues while the scanner watches (e2elib.sh: the mail of
+# test_scan.sh), with one more message for deferred.  The active stage's
+# sink waits 800 s before answering DATA.  The flood domain (spam.example,
+# in two spellings) has 10 messages in active and 6 in incoming.
 
-src() {
-    if ! smtp-source -M client.e2e.test "$@" "127.0.0.1:$smtp_port" \
-	    </dev/null >"$tmp/src.out" 2>&1; then
-	indent <"$tmp/src.out"
-	setup_failed "smtp-source $*"
-    fi
-}
-
-sm() {
-    if ! printf 'Subject: e2e\n\nhello\n' |
-	    sendmail -C "$PF_ETC" "$@" >"$tmp/sm.out" 2>&1; then
-	indent <"$tmp/sm.out"
-	setup_failed "sendmail $*"
-    fi
-}
-
-wait_count() {
-    pf_wait_count "$1" "$2" 30 || setup_failed "$1 did not reach $2 messages"
-}
-
-t0=$(date +%s)
-
-# hold: deferred first, then put on hold.
-src -m 3 -f alice@a.example.com -t user@dest.example
-src -m 2 -r 2 -f news@x.y.example.org -t list@lists.example.net
-wait_count deferred 5
-postsuper -c "$PF_ETC" -h ALL deferred >"$tmp/postsuper.out" 2>&1 ||
-    { indent <"$tmp/postsuper.out"; setup_failed "postsuper -h ALL deferred"; }
-wait_count hold 5
-wait_count deferred 0
-
-# deferred.
-src -s 2 -m 8 -f bulk@Big.Example.COM -t rcpt@dest.example
-src -m 2 -r 3 -f a2@a.example.com -t r@other.example.org
-src -m 1 -f '' -t postmaster@dest.example
-src -m 4 -f s@b.example.com -t u@mx.example.net
-src -m 1 -f c@c.example.com \
-    -t u@very-long-subdomain-name-for-truncation.tests.example.com
-sm -f carol@d.example.com r1@dest.example r2@other.example.org r3@Dest.Example
+e2e_fill_hold
+e2e_fill_deferred
 # Partly delivered: qmgr sends the fast.example recipient to the fast
 # sink (after 1 s the delivery agent overwrites its R record with D, in
 # place), the dest.example one is deferred, then qmgr renames the file
 # from active to deferred.  qshape counts only dest.example for it.
-sm -f part@partial.example a@fast.example b@dest.example
-wait_count deferred 18
-
-# active: the sink waits 100 s before answering DATA.  The flood domain
-# (spam.example, in two spellings) starts here.
-pf_sink_start "$sink_port" -w 800 || setup_failed "pf_sink_start"
-src -s 2 -m 10 -f flood@Spam.Example -t rcpt@slow.example
-src -m 2 -f m@a.example.com -t x@slow.example
-src -m 1 -r 2 -f z@q.example.org -t y@slow2.example
-wait_count active 13
-wait_count incoming 0
-pf_disable_qmgr || setup_failed "pf_disable_qmgr"
-
-# incoming.
-src -s 2 -m 6 -f flood@spam.example -t rcpt@dest.example
-src -m 3 -r 2 -f b@b.example.com -t o@other.example.org
-sm -f dave@x.y.example.org a@dest.example b@lists.example.net \
-    c@very-long-subdomain-name-for-truncation.tests.example.com \
-    d@mx.a-very-long-parent-domain-name-for-truncation.example.net
-sm ops@mx.example.net
-wait_count maildrop 0
-wait_count incoming 11
-
-pf_wait_stable 1 20 || setup_failed "queue does not settle"
-t1=$(date +%s)
-[ $((t1 - t0)) -le 40 ] ||
-    setup_failed "filling the queues took $((t1 - t0)) s; it must fit well in a minute"
+e2e_sm -f part@partial.example a@fast.example b@dest.example
+e2e_wait_count deferred 18
+e2e_fill_active "$sink_port" 800
+e2e_fill_incoming
+e2e_fill_end
 
 EXPECT="maildrop=0 incoming=11 active=13 deferred=18 hold=5"
 if [ "$(pf_counts)" = "$EXPECT" ]; then
@@ -355,7 +227,7 @@ caught_up() {
     for _e in $_want; do
 	_sum=$((_sum + ${_e#*=}))
     done
-    _dl=$(($(now_ms) + 10000))
+    _dl=$(($(pf_now_ms) + 10000))
     while :; do
 	status_rc
 	_got=$(status_counts)
@@ -364,7 +236,7 @@ caught_up() {
 	    ok "$1: summary caught up with the spool ($_want)"
 	    return 0
 	fi
-	if [ "$(now_ms)" -ge "$_dl" ]; then
+	if [ "$(pf_now_ms)" -ge "$_dl" ]; then
 	    notok "$1: summary shows $_got (status exit $st_rc), spool $_want, after 10 s"
 	    indent <"$tmp/status"
 	    indent <"$tmp/status.err"
@@ -379,35 +251,18 @@ caught_up() {
 
 # Every option set below uses the summary's buckets, qshape's default (10
 # doubling buckets from 5 minutes): every edge is a multiple of 300 s.
-EDGE=300
-
-# edge_between LO HI: true when a multiple E of EDGE with LO < E <= HI
-# exists.
-edge_between() {
-    [ "$2" -gt "$1" ] || return 1
-    [ $(( ($2 / EDGE) * EDGE )) -gt "$1" ]
-}
-
 # The summary's ages are those of its last publication, at most a
 # heartbeat (1 s) before "shape" runs; qshape reads the clock when it
-# starts.  So the window to keep clear of bucket edges starts LAG seconds
-# before the pair runs and lasts BUDGET seconds.
-BUDGET=10
-LAG=2
-wait_edge_clear() {
-    _tries=0
-    while :; do
-	_now=$(date +%s)
-	_lo=$((_now - LAG - t1))
-	[ "$_lo" -ge 0 ] || _lo=0	# no message is younger than 0 s
-	edge_between "$_lo" $((_now + BUDGET - t0)) || return 0
-	_tries=$((_tries + 1))
-	[ "$_tries" -le 3 ] || return 1
-	_e=$(( ((_now - LAG - t1) / EDGE + 1) * EDGE ))
-	_s=$((_e + t1 + LAG - _now + 1))
-	echo "# waiting $_s s for every message to pass the ${_e} s bucket edge"
-	sleep "$_s"
-    done
+# starts: the window kept clear of bucket edges starts 2 s early.
+E2E_EDGE=300
+E2E_LAG=2
+E2E_CTL_NAME="qshapectl shape"
+E2E_CTL_QUIET=1
+
+# ctl_shape ARGS...: qshapectl shape, from the scanner's summary.
+# shellcheck disable=SC2317	# invoked by e2e_compare
+ctl_shape() {
+    "$CTL" shape --config "$conf" "$@"
 }
 
 # check PHASE LABEL ARGS...: qshape -c DIR ARGS vs qshapectl shape ARGS.
@@ -415,57 +270,7 @@ check() {
     phase=$1
     label=$2
     shift 2
-    out=$tmp/out
-    attempt=0
-    while :; do
-	attempt=$((attempt + 1))
-	if ! wait_edge_clear; then
-	    notok "$phase: shape $label (no window clear of bucket edges)"
-	    return
-	fi
-	start=$(date +%s)
-	"$QSHAPE" -c "$PF_ETC" "$@" >"$out.qshape" 2>"$out.qshape.err"
-	rq=$?
-	"$CTL" shape --config "$conf" "$@" >"$out.ctl" 2>"$out.ctl.err"
-	rc=$?
-	end=$(date +%s)
-	lo=$((start - LAG - t1))
-	[ "$lo" -ge 0 ] || lo=0
-	if edge_between "$lo" $((end - t0)) && [ "$attempt" -lt 3 ]; then
-	    continue
-	fi
-	break
-    done
-    if [ "$rq" -ne 0 ]; then
-	notok "$phase: shape $label (qshape exited $rq)"
-	indent <"$out.qshape.err"
-	return
-    fi
-    if [ "$rc" -ne 0 ]; then
-	notok "$phase: shape $label (qshapectl shape exited $rc)"
-	indent <"$out.ctl.err"
-	return
-    fi
-    if [ "$(sed -n 1p "$out.qshape")" != "$(sed -n 1p "$out.ctl")" ]; then
-	why=" (header differs)"
-    elif sh "$here/../lib/qshape-compare" "$out.qshape" "$out.ctl" >/dev/null; then
-	if [ -s "$out.ctl.err" ]; then
-	    notok "$phase: shape $label (same table, but qshapectl warned)"
-	    indent <"$out.ctl.err"
-	else
-	    ok "$phase: shape $label"
-	fi
-	return
-    else
-	why=
-    fi
-    notok "$phase: shape $label$why"
-    echo "#   diff -u qshape qshapectl-shape:"
-    diff -u "$out.qshape" "$out.ctl" | indent
-    if [ -s "$out.ctl.err" ]; then
-	echo "#   qshapectl stderr:"
-	indent <"$out.ctl.err"
-    fi
+    e2e_compare "$phase: shape $label" ctl_shape "$@"
 }
 
 compare_all() {
@@ -521,11 +326,11 @@ fi
 kill -KILL "$scand_pid" 2>/dev/null
 wait "$scand_pid" 2>/dev/null
 scand_pid=
-killed=$(now_ms)
+killed=$(pf_now_ms)
 limit=$(( (STALE_AFTER + 2) * 1000 ))
 while :; do
     status_rc
-    el=$(( $(now_ms) - killed ))
+    el=$(( $(pf_now_ms) - killed ))
     [ "$st_rc" = 0 ] || break
     [ "$el" -lt "$limit" ] || break
     sleep 0.1
