@@ -25,8 +25,9 @@ int
 main(int argc, char **argv)
 {
     static const char *const rcpts[] = {"a@x.example", "b@y.example", 0};
+    static const char *const added[] = {"added@x.example", 0};
     QFB     b = {0};
-    size_t  ptr, back, m_end, x_off, app;
+    QFB_PTR ptr;
 
     if (argc != 2) {
 	fprintf(stderr, "usage: mkseeds DIR\n");
@@ -36,24 +37,8 @@ main(int argc, char **argv)
     save(argv[1], "cleanup", &b);
 
     b.len = 0;
-    qfb_size(&b);
-    qfb_str(&b, REC_TIME, "1700000000 1");
-    qfb_str(&b, REC_FROM, "s@z.example");
-    qfb_str(&b, REC_RCPT, "r@x.example");
-    ptr = qfb_num(&b, REC_PTR, 0);
-    back = b.len;
-    qfb_rec(&b, REC_MESG, "", 0);
-    m_end = b.len;
-    qfb_str(&b, REC_NORM, "body");
-    x_off = b.len;
-    qfb_rec(&b, REC_XTRA, "", 0);
-    qfb_str(&b, REC_RCPT, "t@x.example");
-    qfb_rec(&b, REC_END, "", 0);
-    app = b.len;
-    qfb_str(&b, REC_RCPT, "added@x.example");
-    qfb_num(&b, REC_PTR, (long) back);
-    qfb_patch_num(&b, ptr, (long) app);
-    qfb_size_patch(&b, (long) (x_off - m_end), (long) m_end, 3);
+    qfb_pointer_message(&b, 1700000000, "s@z.example", "r@x.example",
+			"t@x.example", added, &ptr);
     save(argv[1], "pointers", &b);
 
     b.len = 0;

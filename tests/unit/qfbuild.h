@@ -122,4 +122,48 @@ qfb_message(QFB *b, long when, const char *sender, const char *const *rcpts,
     qfb_size_patch(b, (long) (x_off - m_end), (long) m_end, n);
 }
 
+/* Offsets in a pointer-chain message, for tests that corrupt it. */
+typedef struct QFB_PTR {
+    size_t  reserved;			/* the p record before M */
+    size_t  appended;			/* the first appended record */
+    size_t  back_ptr;			/* the p record that points back */
+} QFB_PTR;
+
+/*
+ * A message a milter added recipients to, as cleanup writes it: the
+ * reserved p record before M points past E to the added recipients, which
+ * end with a p record back to just after the reserved one.  xrcpt (or
+ * NULL) is a recipient after X, as sendmail -t leaves them.
+ */
+static inline void
+qfb_pointer_message(QFB *b, long when, const char *sender, const char *rcpt,
+		    const char *xrcpt, const char *const *added, QFB_PTR *o)
+{
+    char    tmp[64];
+    size_t  back_to, m_end, x_off;
+    long    n = 1 + (xrcpt != 0);
+
+    qfb_size(b);
+    snprintf(tmp, sizeof(tmp), "%ld 0", when);
+    qfb_str(b, REC_TIME, tmp);
+    qfb_str(b, REC_FROM, sender);
+    qfb_str(b, REC_RCPT, rcpt);
+    o->reserved = qfb_num(b, REC_PTR, 0);
+    back_to = b->len;
+    qfb_rec(b, REC_MESG, "", 0);
+    m_end = b->len;
+    qfb_str(b, REC_NORM, "body");
+    x_off = b->len;
+    qfb_rec(b, REC_XTRA, "", 0);
+    if (xrcpt)
+	qfb_str(b, REC_RCPT, xrcpt);
+    qfb_rec(b, REC_END, "", 0);
+    o->appended = b->len;
+    for (; *added; added++, n++)
+	qfb_str(b, REC_RCPT, *added);
+    o->back_ptr = qfb_num(b, REC_PTR, (long) back_to);
+    qfb_patch_num(b, o->reserved, (long) o->appended);
+    qfb_size_patch(b, (long) (x_off - m_end), (long) m_end, n);
+}
+
 #endif

@@ -159,29 +159,18 @@ every_record_type(void **state)
 static void
 pointer_chain(void **state)
 {
+    static const char *const added[] = {
+	"added1@milter.example", "added2@milter.example", 0,
+    };
     QFB     b = {0};
     const QF_FACTS *f;
-    size_t  ptr_off, back_to, m_end, x_off, app;
+    QFB_PTR o;
+    size_t  ptr_off;
 
     (void) state;
-    qfb_size(&b);
-    qfb_str(&b, REC_TIME, "1700000002 0");
-    qfb_str(&b, REC_FROM, "s@x.example");
-    qfb_str(&b, REC_RCPT, "first@x.example");
-    ptr_off = qfb_num(&b, REC_PTR, 0);
-    back_to = b.len;
-    qfb_rec(&b, REC_MESG, "", 0);
-    m_end = b.len;
-    qfb_str(&b, REC_NORM, "body");
-    x_off = b.len;
-    qfb_rec(&b, REC_XTRA, "", 0);
-    qfb_rec(&b, REC_END, "", 0);
-    app = b.len;
-    qfb_str(&b, REC_RCPT, "added1@milter.example");
-    qfb_str(&b, REC_RCPT, "added2@milter.example");
-    qfb_num(&b, REC_PTR, (long) back_to);
-    qfb_patch_num(&b, ptr_off, (long) app);
-    qfb_size_patch(&b, (long) (x_off - m_end), (long) m_end, 3);
+    qfb_pointer_message(&b, 1700000002, "s@x.example", "first@x.example", 0,
+			added, &o);
+    ptr_off = o.reserved;
 
     assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_RCPTS, &f), QF_OK);
     assert_int_equal(f->nrcpt, 3);
@@ -192,8 +181,8 @@ pointer_chain(void **state)
     assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_RCPTS, &f),
 		     QF_POINTER_LOOP);
     /* The chain back to the reserved pointer: also a loop. */
-    qfb_patch_num(&b, ptr_off, (long) app);
-    qfb_patch_num(&b, b.len - 17, (long) ptr_off);
+    qfb_patch_num(&b, ptr_off, (long) o.appended);
+    qfb_patch_num(&b, o.back_ptr, (long) ptr_off);
     assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_RCPTS, &f),
 		     QF_POINTER_LOOP);
     /* Out of range. */
