@@ -248,6 +248,12 @@ open_dir(WORKER *w, JOB *j)
     d->fd = fd;
     d->refs = 1;
     d->queue = j->queue;
+    if (o->dir) {
+	struct stat st;
+
+	if (fstat(fd, &st) == 0)
+	    o->dir(w->ctx, d->queue, d->path, &st);
+    }
     return d;
 }
 

@@ -21,6 +21,7 @@
 #define QSHAPE_QWALK_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "qf.h"
@@ -54,11 +55,17 @@ typedef struct QW_STATS {
     char    first_problem[512];		/* "path: reason" of the first one */
 } QW_STATS;
 
+/* Called for each directory as it is opened, before it is listed, with
+ * its path relative to the base (or absolute) and its fstat(). */
+typedef void (*QW_DIR_FN) (void *ctx, int queue, const char *path,
+			   const struct stat *);
+
 typedef struct QW_OPTS {
     int     base_fd;			/* relative queue names start here */
     unsigned qf_flags;			/* qf_parse() flags */
     int     nthreads;			/* 1..QW_MAX_THREADS */
     QW_KNOWN_FN known;			/* optional, called with ctx[thread] */
+    QW_DIR_FN dir;			/* optional, called with ctx[thread] */
 } QW_OPTS;
 
 extern int qw_walk(const char *const *queues, int nqueues,

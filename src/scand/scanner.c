@@ -10,11 +10,18 @@
  * gone events are held until the batch of events has been read, and only
  * then remove the IDs that are still in the queue they left and were not
  * seen again after leaving.
+ *
+ * A reconcile lists a queue only when one of its directories changed
+ * since it was last listed (its inode or mtime): a directory's mtime moves
+ * with every entry added, removed or renamed.
  */
 #include <pthread.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "addr.h"
 #include "htab.h"
@@ -27,6 +34,15 @@
 #include "watch.h"
 
 #define RC_THREADS	2		/* reconcile walkers */
+
+/* A directory as it was when its queue was last listed. */
+typedef struct DIRSIG {
+    int     queue;
+    char   *path;			/* relative to the base, or absolute */
+    dev_t   dev;
+    ino_t   ino;
+    struct timespec mtime;
+} DIRSIG;
 
 typedef struct GONE {
     char    id[IX_ID_MAX + 1];
@@ -49,12 +65,18 @@ struct SCANNER {
     int64_t last_pub_ms;
     int64_t last_reconcile;
     SC_STATS stats;
+    DIRSIG *sig;			/* directories of the listed queues */
+    size_t  nsig;
+    size_t  sigcap;
+    int64_t listed_ns[QS_MAX_QUEUES];	/* when each was last listed, 0 never */
 };
 
 static const char *const kind_name[QS_NKEYKINDS] = {
     "sender_domain", "parent_domain", "sender", "client_address",
     "sasl_username", "rcpt_domain",
 };
+
+static void sig_keep(SCANNER *, unsigned);
 
 SCANNER *
 sc_create(const SC_CONF *conf, char *err, size_t errlen)
@@ -103,6 +125,8 @@ sc_destroy(SCANNER *sc)
     th_state_free(&sc->state);
     free(sc->th);
     free(sc->gone);
+    sig_keep(sc, 0);
+    free(sc->sig);
     free(sc);
 }
 
@@ -254,17 +278,23 @@ sc_events(SCANNER *sc)
 }
 
 /* The walk shares directories among threads; the index takes one at a
- * time.  Most of a reconcile is getdents(), which runs in parallel. */
+ * time.  Most of a reconcile is getdents(), which runs in parallel.  The
+ * walk sees only the queues that need a listing: map[] gives their index. */
 static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct RC {
+    SCANNER *sc;
+    int     map[QS_MAX_QUEUES];
+} RC;
 
 static int
 rc_known(void *ctx, int queue, const char *id)
 {
-    SCANNER *sc = ctx;
+    RC     *rc = ctx;
     int     known;
 
     pthread_mutex_lock(&rc_lock);
-    known = ix_mark(sc->ix, id, queue);
+    known = ix_mark(rc->sc->ix, id, rc->map[queue]);
     pthread_mutex_unlock(&rc_lock);
     return known;
 }
@@ -272,31 +302,121 @@ rc_known(void *ctx, int queue, const char *id)
 static void
 rc_parsed(void *ctx, const QW_MSG *m)
 {
-    SCANNER *sc = ctx;
+    RC     *rc = ctx;
 
     pthread_mutex_lock(&rc_lock);
-    if (qf_counts(m->facts)
-	&& ix_put(sc->ix, m->id, m->queue, m->facts, m->mtime) == 0)
-	sc->stats.parsed++;
+    if (qf_counts(m->facts) && ix_put(rc->sc->ix, m->id, rc->map[m->queue],
+				      m->facts, m->mtime) == 0)
+	rc->sc->stats.parsed++;
     pthread_mutex_unlock(&rc_lock);
+}
+
+/* Record each directory as it is opened, before it is listed. */
+static void
+rc_dir(void *ctx, int queue, const char *path, const struct stat *st)
+{
+    RC     *rc = ctx;
+    SCANNER *sc = rc->sc;
+
+    pthread_mutex_lock(&rc_lock);
+    if (sc->nsig == sc->sigcap) {
+	sc->sigcap = sc->sigcap ? 2 * sc->sigcap : 64;
+	sc->sig = xrealloc(sc->sig, sc->sigcap * sizeof(*sc->sig));
+    }
+    sc->sig[sc->nsig++] = (DIRSIG) {rc->map[queue], xstrdup(path),
+				    st->st_dev, st->st_ino, st->st_mtim};
+    pthread_mutex_unlock(&rc_lock);
+}
+
+/* Keep the signatures of the queues in 'keep' (a bit per queue). */
+static void
+sig_keep(SCANNER *sc, unsigned keep)
+{
+    size_t  i, n = 0;
+
+    for (i = 0; i < sc->nsig; i++) {
+	if (keep & (1u << sc->sig[i].queue))
+	    sc->sig[n++] = sc->sig[i];
+	else
+	    free(sc->sig[i].path);
+    }
+    sc->nsig = n;
+}
+
+/*
+ * Has the membership of a queue surely not changed since it was listed?
+ * A directory's mtime changes with every entry added, removed or renamed;
+ * an mtime within a second of the listing is not trusted.
+ */
+static int
+unchanged(const SCANNER *sc, int queue)
+{
+    struct stat st;
+    size_t  i, n = 0;
+
+    if (sc->listed_ns[queue] == 0)
+	return 0;
+    for (i = 0; i < sc->nsig; i++) {
+	const DIRSIG *d = &sc->sig[i];
+	int64_t ns = (int64_t) d->mtime.tv_sec * 1000000000 + d->mtime.tv_nsec;
+
+	if (d->queue != queue)
+	    continue;
+	n++;
+	if (fstatat(d->path[0] == '/' ? AT_FDCWD : sc->conf.base_fd, d->path,
+		    &st, AT_SYMLINK_NOFOLLOW) < 0
+	    || st.st_dev != d->dev || st.st_ino != d->ino
+	    || st.st_mtim.tv_sec != d->mtime.tv_sec
+	    || st.st_mtim.tv_nsec != d->mtime.tv_nsec
+	    || ns + 1000000000 > sc->listed_ns[queue])
+	    return 0;
+    }
+    return n > 0;
+}
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 void
 sc_reconcile(SCANNER *sc, int64_t now)
 {
-    QW_OPTS o = {sc->conf.base_fd, QF_WANT_RCPTS, RC_THREADS, rc_known};
+    QW_OPTS o = {sc->conf.base_fd, QF_WANT_RCPTS, RC_THREADS, rc_known,
+		 rc_dir};
     QW_STATS st;
-    void   *ctx[RC_THREADS] = {sc, sc};
+    RC      rc = {sc, {0}};
+    void   *ctx[RC_THREADS] = {&rc, &rc};
+    const char *list[QS_MAX_QUEUES];
     char    err[256];
     size_t  before = ix_messages(sc->ix), gone;
+    int64_t t0 = now_ns();
+    unsigned skipped = 0;
+    int     q, n = 0;
 
     /* Events that arrive during the walk are applied afterwards. */
     ix_mark_begin(sc->ix);
-    if (qw_walk(sc->conf.queues, sc->conf.nqueues, &o, rc_parsed, ctx, &st,
-		err, sizeof(err)) < 0) {
+    for (q = 0; q < sc->conf.nqueues; q++) {
+	if (unchanged(sc, q)) {
+	    ix_mark_queue(sc->ix, q);
+	    skipped |= 1u << q;
+	} else {
+	    rc.map[n] = q;
+	    list[n++] = sc->conf.queues[q];
+	}
+    }
+    sig_keep(sc, skipped);
+    if (qw_walk(list, n, &o, rc_parsed, ctx, &st, err, sizeof(err)) < 0) {
 	log_warnx("reconcile: %s", err);
 	return;
     }
+    for (q = 0; q < n; q++)
+	sc->listed_ns[rc.map[q]] = t0;
+    sc->stats.queues_listed += (uint64_t) n;
     gone = ix_sweep(sc->ix);
     sc->stats.removed += gone;
     sc->stats.reconciles++;
@@ -308,9 +428,10 @@ sc_reconcile(SCANNER *sc, int64_t now)
 		  (unsigned long long) st.corrupt,
 		  (unsigned long long) st.unreadable,
 		  (unsigned long long) st.bad_dirs, st.first_problem);
-    log_debug("reconcile: %zu messages (%llu new, %zu gone, was %zu)",
-	      ix_messages(sc->ix), (unsigned long long) st.parsed, gone,
-	      before);
+    log_debug("reconcile: %zu messages (%llu new, %zu gone, was %zu; "
+	      "%d of %d queues listed)", ix_messages(sc->ix),
+	      (unsigned long long) st.parsed, gone, before, n,
+	      sc->conf.nqueues);
 }
 
 int64_t

@@ -47,6 +47,7 @@ typedef struct SC_STATS {
     uint64_t vanished;			/* moved on before we read them */
     uint64_t skipped;			/* corrupt or unreadable */
     uint64_t reconciles;
+    uint64_t queues_listed;		/* by reconciles (unchanged: skipped) */
     uint64_t publications;
 } SC_STATS;
 

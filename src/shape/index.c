@@ -393,6 +393,16 @@ ix_mark(IX *ix, const char *id, int queue)
     return 1;
 }
 
+void
+ix_mark_queue(IX *ix, int queue)
+{
+    uint32_t s;
+
+    for (s = 1; s < ix->used; s++)
+	if (ix->msg[s].id[0] && ix->msg[s].queue == queue)
+	    ix->msg[s].mark = 1;
+}
+
 /* Re-intern every live message's keys into fresh tables. */
 static void
 rebuild_keys(IX *ix)

@@ -82,6 +82,10 @@ extern int ix_queue_of(const IX *, const char *id);
 extern void ix_mark_begin(IX *);
 /* Seen during a reconcile: 1 if known (moved if need be), else 0. */
 extern int ix_mark(IX *, const char *id, int queue);
+/* Mark every message of a queue, as if each was seen (a reconcile that
+ * knows the queue's directories have not changed). */
+extern void ix_mark_queue(IX *, int queue);
+
 /* Remove what was not seen; returns how many. */
 extern size_t ix_sweep(IX *);
 
