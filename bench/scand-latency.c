@@ -148,11 +148,12 @@ list_dir(int at, const char *name, int depth)
 
 /* Give dir and its subdirectories a new mtime, as a busy queue's change:
  * the next reconcile must list them.  The time is in the past, so that
- * the reconcile after that may trust it again. */
+ * the reconcile after that may trust it again; the nanoseconds make it
+ * differ from any earlier touch. */
 static void
-touch_dirs(int at, const char *name, int depth, time_t when)
+touch_dirs(int at, const char *name, int depth, time_t when, long nsec)
 {
-    struct timespec ts[2] = {{0, UTIME_OMIT}, {when, 0}};
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {when, nsec}};
     DIR    *dp;
     struct dirent *de;
     int     fd;
@@ -165,7 +166,7 @@ touch_dirs(int at, const char *name, int depth, time_t when)
 	log_fatal("fdopendir %s", name);
     while ((de = readdir(dp)) != 0)
 	if (de->d_name[0] != '.' && de->d_type == DT_DIR && depth < 16)
-	    touch_dirs(dirfd(dp), de->d_name, depth + 1, when);
+	    touch_dirs(dirfd(dp), de->d_name, depth + 1, when, nsec);
     closedir(dp);
 }
 
@@ -240,7 +241,9 @@ cmd_reconcile(int argc, char **argv)
 	printf("reconcile=%.6f new=%llu gone=%llu\n", t,
 	       (unsigned long long) (st1.parsed - st0.parsed),
 	       (unsigned long long) (st1.removed - st0.removed));
-	touch_dirs(fd, queues[0], 0, time(0) - 600 - r);
+	/* Distinct from every earlier touch, this run's or another's. */
+	touch_dirs(fd, queues[0], 0, time(0) - 600,
+		   (long) (getpid() % 1000) * 1000000 + r);
 	sc_stats(sc, &st0);
 	t = mono();
 	sc_reconcile(sc, real_ms() / 1000);
