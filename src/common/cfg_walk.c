@@ -233,6 +233,19 @@ load_enum(CFG_LOAD *ld, const CFG_ITEM *it, const config_setting_t *s,
     free(v);
 }
 
+
+/* Does a list or array have an allowed number of elements?  Else say so. */
+static int
+count_ok(CFG_LOAD *ld, const config_setting_t *s, const char *path,
+	 const CFG_ITEM *it, int n)
+{
+    if (n >= it->min && n <= it->max)
+	return 1;
+    set_error(ld, s, path, "%d element%s, must have %lld..%lld", n,
+	      n == 1 ? "" : "s", (long long) it->min, (long long) it->max);
+    return 0;
+}
+
 static void
 load_strlist(CFG_LOAD *ld, const CFG_ITEM *it, const config_setting_t *s,
 	     const char *path, CFG_STRLIST *at)
@@ -250,11 +263,8 @@ load_strlist(CFG_LOAD *ld, const CFG_ITEM *it, const config_setting_t *s,
 	return;
     }
     n = config_setting_length(s);
-    if (n < it->min || n > it->max) {
-	set_error(ld, s, path, "%d element%s, must have %lld..%lld", n,
-		  n == 1 ? "" : "s", (long long) it->min, (long long) it->max);
+    if (!count_ok(ld, s, path, it, n))
 	return;
-    }
     l.n = 0;
     l.v = xcalloc((size_t) n + 1, sizeof(char *));
     for (k = 0; k < n; k++) {
@@ -318,11 +328,8 @@ load_grouplist(CFG_LOAD *ld, const CFG_ITEM *it, const config_setting_t *s,
 	return;
     }
     n = config_setting_length(s);
-    if (n < it->min || n > it->max) {
-	set_error(ld, s, path, "%d element%s, must have %lld..%lld", n,
-		  n == 1 ? "" : "s", (long long) it->min, (long long) it->max);
+    if (!count_ok(ld, s, path, it, n))
 	return;
-    }
     arr = xcalloc((size_t) n + 1, it->size);
     *(void **) (base + it->offset) = arr;
     for (k = 0; k < n; k++) {

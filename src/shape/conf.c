@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "cfg.h"
 #include "conf.h"
+#include "shm.h"
 
 _Static_assert(LOGL_ERR == 0 && LOGL_WARN == 1 && LOGL_INFO == 2
 	       && LOGL_DEBUG == 3, "log_level names follow LOG_LEVEL");
@@ -62,8 +63,8 @@ check_shm_name(char *v, char *msg, size_t len)
     else if (v[0] != '/' || v[1] == 0 || strchr(v + 1, '/'))
 	snprintf(msg, len, "\"%.200s\" is not a shared-memory name: one '/' "
 		 "followed by a name without '/'", v);
-    else if (strlen(v) > 255)
-	snprintf(msg, len, "longer than 255 bytes");
+    else if (strlen(v) > SHM_NAME_MAX)	/* room for the writer's .tmp.PID */
+	snprintf(msg, len, "longer than %d bytes", SHM_NAME_MAX);
     else
 	return 0;
     return -1;
