@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define QS_MAGIC		0x314d5351u	/* "QSM1" */
-#define QS_VERSION_MAJOR	1
+#define QS_VERSION_MAJOR	2
 #define QS_VERSION_MINOR	0
 
 #define QS_MAX_QUEUES		8	/* incoming active deferred hold ... */
@@ -44,11 +44,14 @@ enum {
     QS_NKEYKINDS
 };
 
-/* Actions, as published with a throttled key. */
+/* Actions (include/qshape/vocab.h names them).  A throttled key is
+ * published with LOG, TEMPFAIL or HOLD; ACCEPT is a local_action only. */
 enum {
     QS_ACTION_LOG = 0,
     QS_ACTION_TEMPFAIL,
-    QS_ACTION_HOLD
+    QS_ACTION_HOLD,
+    QS_ACTION_ACCEPT,
+    QS_NACTIONS
 };
 
 typedef struct QS_QUEUE {
@@ -71,13 +74,19 @@ typedef struct QS_KEY {
     uint32_t subdomains;		/* parent_domain: distinct children */
     char    text[QS_KEY_BYTES];		/* key, NUL-padded, maybe truncated */
     uint32_t count[QS_MAX_QUEUES][QS_MAX_BUCKETS + 1];	/* as QS_QUEUE */
+    uint64_t reserved[4];		/* for minor versions */
 } QS_KEY;
 
 typedef struct QS_THROTTLE {
     uint64_t hash;			/* qs_key_hash() of the key */
     uint8_t kind;			/* QS_KEY_* */
     uint8_t action;			/* QS_ACTION_* */
-    uint16_t policy;			/* index of the policy in the config */
+    uint16_t policy;			/* index of the policy in the scanner's
+					 * config: for display only; match
+					 * policies by name and digest */
+    uint32_t key_len;			/* full key length, bytes */
+    uint32_t reserved1;
+    uint64_t policy_digest;		/* of the policy's settings */
     uint32_t count;			/* key's messages in the policy window */
     uint32_t total;			/* all messages in the policy window */
     uint32_t share_ppm;			/* count / total, parts per million */
@@ -88,6 +97,7 @@ typedef struct QS_THROTTLE {
     int64_t hold_until;			/* min_hold_time ends, unix seconds */
     char    policy_name[QS_NAME_BYTES];
     char    text[QS_KEY_BYTES];		/* key, NUL-padded, maybe truncated */
+    uint64_t reserved[8];		/* for minor versions */
 } QS_THROTTLE;
 
 /* The header: written once at creation, except the fields marked live. */
@@ -108,17 +118,24 @@ typedef struct QS_HEADER {
     uint32_t generation;		/* 1 for the first segment under a
 					 * name, the replaced one's + 1 after */
     int32_t writer_pid;
+    uint32_t writer_uid;		/* owner the readers expect */
     int64_t created;			/* unix seconds */
+    unsigned char boot_id[16];		/* the kernel's boot_id at creation:
+					 * monotonic times are of that boot */
     /* Live fields, updated with atomics (shm.h has the protocol). */
     uint64_t seq;			/* publications started; a copy is
 					 * good if seq did not change during
 					 * the read */
     uint64_t latch;			/* which body copy is current: 0 or 1 */
-    int64_t heartbeat;			/* writer alive, unix seconds */
+    int64_t heartbeat;			/* writer alive, unix seconds: for
+					 * people, never for staleness */
     uint64_t retired;			/* 1 once a newer segment replaced
 					 * this one; at this offset in every
 					 * major version */
-    uint64_t reserved[31];		/* for minor versions */
+    int64_t heartbeat_mono;		/* writer alive, CLOCK_MONOTONIC
+					 * nanoseconds of boot_id's boot:
+					 * readers judge staleness by it */
+    uint64_t reserved[30];		/* for minor versions */
 } QS_HEADER;
 
 /* Offsets of the body parts, and the counts, copied into each body. */
@@ -136,12 +153,16 @@ typedef struct QS_BODY {
     uint32_t messages;			/* all messages indexed */
     uint32_t checksum;			/* of the body after this header,
 					 * for the stress test; 0 if unused */
+    uint64_t policies_digest;		/* of every policy's name and
+					 * settings, in config order: a milter
+					 * whose own differs applies its
+					 * fail mode */
     uint64_t off_queue;			/* offsets from the body start */
     uint64_t off_table;
     uint64_t off_key;
     uint64_t off_throttle;
     uint64_t off_index;
-    uint64_t reserved[16];
+    uint64_t reserved[15];
 } QS_BODY;
 
 #endif
