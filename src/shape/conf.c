@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "cfg.h"
 #include "conf.h"
+#include "hash.h"
 #include "shm.h"
 
 _Static_assert(LOGL_ERR == 0 && LOGL_WARN == 1 && LOGL_INFO == 2
@@ -457,6 +458,35 @@ qc_action_name(int a)
     return a >= 0 && (size_t) a < ELEMS(names) ? names[a] : "?";
 }
 
+/*
+ * Policy identity.  A policy's digest is FNV-1a over its settings as
+ * cfg_print() writes them (defaults filled in), so a setting added to
+ * policy_items joins the digest by itself.  The set's digest chains the
+ * policies' digests in configuration order.
+ */
+static void
+digest_policies(QC_CONFIG *c)
+{
+    char   *text = 0;
+    size_t  len = 0, i;
+    FILE   *fp;
+    uint64_t set = HASH_FNV_BASIS;
+
+    for (i = 0; i < c->npolicies; i++) {
+	if ((fp = open_memstream(&text, &len)) == 0)
+	    log_fatal("policy digest: open_memstream");
+	cfg_print(&policy_table, &c->policies[i], fp);
+	if (fclose(fp) != 0)
+	    log_fatalx("policy digest: out of memory");
+	c->policies[i].digest = hash_fnv1a(HASH_FNV_BASIS, text, len);
+	free(text);
+	text = 0;
+	set = hash_fnv1a(set, &c->policies[i].digest,
+			 sizeof(c->policies[i].digest));
+    }
+    c->policies_digest = set;
+}
+
 /* Loading. */
 
 QC_CONFIG *
@@ -471,6 +501,7 @@ qc_load(const char *path, char *err, size_t errlen)
 	return 0;
     }
     c->path = xstrdup(path);
+    digest_policies(c);
     return c;
 }
 

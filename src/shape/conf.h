@@ -74,6 +74,9 @@ typedef struct QC_POLICY {
     char    reply_code[4];		/* "451" */
     char    reply_xcode[12];		/* "4.7.1", or "" */
     const char *reply_text;		/* in reply, after the codes; may be "" */
+    uint64_t digest;			/* of every setting above: with the
+					 * name, the policy's identity across
+					 * processes (set by qc_load) */
 } QC_POLICY;
 
 typedef struct QC_SCANNER {
@@ -123,6 +126,8 @@ typedef struct QC_CONFIG {
     QC_MILTER milter;
     QC_POLICY *policies;
     size_t  npolicies;
+    uint64_t policies_digest;		/* of the policies' digests, in
+					 * order (set by qc_load) */
     QC_EXEMPT exempt;
 } QC_CONFIG;
 
