@@ -241,6 +241,7 @@ add_throttle(QS_THROTTLE *e, const QC_CONFIG *cf, int p, const char *key,
 
     memset(e, 0, sizeof(*e));
     shm_throttle_set_key(e, pol->key, key, strlen(key));
+    e->policy_digest = pol->digest;
     e->action = pol->action == QC_ACTION_HOLD ? QS_ACTION_HOLD
 	: pol->action == QC_ACTION_TEMPFAIL ? QS_ACTION_TEMPFAIL
 	: QS_ACTION_LOG;

@@ -25,7 +25,7 @@ static const char *const kind_name[QS_NKEYKINDS] = {
 /* VD_LOOKUP over the copied body: the throttle set is small. */
 static int
 body_lookup(void *ctx, int kind, const char *key, size_t len,
-	    QS_THROTTLE *out)
+	    uint64_t digest, QS_THROTTLE *out)
 {
     const CTL_SUMMARY *s = ctx;
     const QS_THROTTLE *t = shm_body_throttle(s->body);
@@ -34,8 +34,8 @@ body_lookup(void *ctx, int kind, const char *key, size_t len,
     uint32_t i;
 
     for (i = 0; i < s->head->nthrottle; i++) {
-	if (t[i].kind == kind && t[i].hash == h
-	    && strncmp(t[i].text, key, n) == 0 && t[i].text[n] == 0) {
+	if (t[i].kind == kind && t[i].hash == h && t[i].policy_digest == digest
+	    && t[i].key_len == len && strncmp(t[i].text, key, n) == 0 && t[i].text[n] == 0) {
 	    *out = t[i];
 	    return 1;
 	}

@@ -47,6 +47,7 @@ ctl_summary_load(const char *config_path, CTL_SUMMARY *s)
 	    tries = 3;
     }
     s->heartbeat = shm_reader_heartbeat(r);
+    s->age_ms = shm_reader_age_ms(r, shm_mono_ns());
     s->writer_pid = shm_reader_writer_pid(r);
     shm_reader_close(r);
     if (tries >= 3) {
@@ -70,5 +71,5 @@ ctl_summary_free(CTL_SUMMARY *s)
 int
 ctl_summary_stale(const CTL_SUMMARY *s)
 {
-    return s->heartbeat == 0 || s->now - s->heartbeat > s->stale_after;
+    return s->age_ms < 0 || s->age_ms > s->stale_after * 1000;
 }

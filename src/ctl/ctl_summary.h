@@ -16,6 +16,7 @@ typedef struct CTL_SUMMARY {
     void   *body;			/* a copy of the current body */
     const QS_BODY *head;		/* the same, as its header */
     int64_t heartbeat;			/* writer's last sign of life, s */
+    int64_t age_ms;			/* since then, monotonic; -1: stale */
     int32_t writer_pid;
     int64_t stale_after;		/* from the configuration, s */
     int64_t now;			/* when the copy was taken, s */

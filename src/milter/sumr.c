@@ -49,13 +49,15 @@ open_reader(const char *name, int64_t now)
 	: VD_SUMMARY_MISSING;
 }
 
-/* Is the open summary's heartbeat too old?  With the lock held. */
+/* Is the open summary's heartbeat too old, by the monotonic clock?
+ * With the lock held. */
 static int
 stale(int64_t stale_after, int64_t now)
 {
-    int64_t hb = shm_reader_heartbeat(reader);
+    int64_t age = shm_reader_age_ms(reader, shm_mono_ns());
 
-    return hb == 0 || now - hb > stale_after;
+    (void) now;
+    return age < 0 || age > stale_after * 1000;
 }
 
 VD_SUMMARY
@@ -89,7 +91,7 @@ sumr_state(const char *name, int64_t stale_after, int64_t now)
 
 int
 sumr_lookup(void *ctx, int kind, const char *key, size_t len,
-	    QS_THROTTLE *out)
+	    uint64_t digest, QS_THROTTLE *out)
 {
     int     rc = -1;
 
@@ -98,7 +100,7 @@ sumr_lookup(void *ctx, int kind, const char *key, size_t len,
     if (reader)
 	rc = shm_reader_find_throttle(reader, kind, qs_key_hash(kind, key,
 							       len),
-				      key, len, out);
+				      key, len, digest, out);
     pthread_mutex_unlock(&lock);
     return rc;
 }

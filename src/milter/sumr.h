@@ -17,7 +17,7 @@
 extern VD_SUMMARY sumr_state(const char *name, int64_t stale_after,
 			     int64_t now);
 extern int sumr_lookup(void *ctx, int kind, const char *key, size_t len,
-		       QS_THROTTLE *out);
+		       uint64_t policy_digest, QS_THROTTLE *out);
 extern void sumr_shutdown(void);
 
 #endif

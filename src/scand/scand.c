@@ -104,6 +104,7 @@ make_policies(const QC_CONFIG *cf)
 	    min_queue = q->min_queue_share * (double) active_limit;
 	}
 	p[i].th.name = q->name;
+	p[i].digest = q->digest;
 	p[i].th.kind = q->key;
 	p[i].th.action = q->action == QC_ACTION_TEMPFAIL ? QS_ACTION_TEMPFAIL
 	    : q->action == QC_ACTION_HOLD ? QS_ACTION_HOLD : QS_ACTION_LOG;
@@ -155,6 +156,7 @@ run_start(RUN *run, QC_CONFIG *cf, int base_fd, const RUN *prev)
     run->sc.max_throttled = (uint32_t) cf->scanner.max_throttled;
     run->sc.policy = run->policy;
     run->sc.npolicy = cf->npolicies;
+    run->sc.policies_digest = cf->policies_digest;
     run->sc.summary_name = cf->summary_name;
     run->sc.gid = segment_group(cf);
     run->sc.publish_interval_ms = cf->scanner.publish_interval;

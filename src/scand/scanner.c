@@ -577,6 +577,7 @@ run_policies(SCANNER *sc, void *body, int64_t now)
 	shm_throttle_set_key(&th[n], pol->th.kind, e->key, e->len);
 	th[n].action = (uint8_t) pol->th.action;
 	th[n].policy = (uint16_t) e->policy;
+	th[n].policy_digest = pol->digest;
 	th[n].count = e->count;
 	th[n].total = e->total;
 	th[n].share_ppm = e->total ?
@@ -625,6 +626,7 @@ sc_publish(SCANNER *sc, int64_t now_ms)
     b->bucket_minutes = (uint32_t) sc->conf.geom.bucket_minutes;
     b->linear = (uint32_t) sc->conf.geom.linear;
     b->messages = (uint32_t) ix_messages(sc->ix);
+    b->policies_digest = sc->conf.policies_digest;
     shm_writer_publish(sc->shm, now);
     sc->stats.publications++;
     sc->last_pub_ms = now_ms;

@@ -22,6 +22,7 @@
 
 typedef struct SC_POLICY {
     TH_POLICY th;			/* thresholds, for the state machine */
+    uint64_t digest;			/* QC_POLICY digest: its identity */
     IX_WINDOW window;			/* what it counts */
 } SC_POLICY;
 
@@ -34,6 +35,7 @@ typedef struct SC_CONF {
     uint32_t max_throttled;		/* capacity of the throttle set */
     const SC_POLICY *policy;
     size_t  npolicy;
+    uint64_t policies_digest;		/* QC_CONFIG policies_digest */
     const char *summary_name;		/* POSIX shm name */
     long    gid;			/* group of the segment, -1: ours */
     int64_t publish_interval_ms;	/* coalescing of changes */

@@ -15,6 +15,7 @@
 #include "cfg.h"
 #include "conf.h"
 #include "hash.h"
+#include "qshape/vocab.h"
 #include "shm.h"
 
 _Static_assert(LOGL_ERR == 0 && LOGL_WARN == 1 && LOGL_INFO == 2
@@ -316,6 +317,9 @@ static const char *const key_names[] = {
     "sasl_username", 0
 };
 static const char *const action_names[] = {"tempfail", "hold", "log", 0};
+static const int action_values[] = {
+    QC_ACTION_TEMPFAIL, QC_ACTION_HOLD, QC_ACTION_LOG
+};
 static const char *const local_names[] = {"hold", "log", "accept", 0};
 static const int local_values[] = {
     QC_ACTION_HOLD, QC_ACTION_LOG, QC_ACTION_ACCEPT
@@ -388,7 +392,7 @@ static const CFG_ITEM policy_items[] = {
      .fmax = 1, .flags = CFG_MIN_EXCL},
     DUR(QC_POLICY, min_hold_time, CFG_SEC, 300, 0, 86400),
     {.name = "action", .type = CFG_ENUM, .offset = offsetof(QC_POLICY, action),
-     .flags = CFG_REQUIRED, .names = action_names},
+     .flags = CFG_REQUIRED, .names = action_names, .values = action_values},
     STR(QC_POLICY, reply,
 	"451 4.7.1 Too much mail from you in our queue, try again later",
 	check_reply),
@@ -447,15 +451,13 @@ qc_table(void)
 const char *
 qc_key_name(int k)
 {
-    return k >= 0 && (size_t) k < ELEMS(key_names) - 1 ? key_names[k] : "?";
+    return k == QS_KEY_RCPT_DOMAIN ? "?" : qs_kind_name(k);
 }
 
 const char *
 qc_action_name(int a)
 {
-    static const char *const names[] = {"tempfail", "hold", "log", "accept"};
-
-    return a >= 0 && (size_t) a < ELEMS(names) ? names[a] : "?";
+    return qs_action_name(a);
 }
 
 /*

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "cfg.h"
+#include "qshape/summary.h"
 
 #define QC_DEFAULT_PATH	"/etc/qshape-milter/qshape-milter.conf"
 
@@ -32,20 +33,21 @@ typedef enum QC_FAIL_MODE {
     QC_FAIL_TEMPFAIL
 } QC_FAIL_MODE;
 
-/* Keys a policy counts by; the order of qshape's kinds of key. */
+/* Keys a policy counts by: the QS_KEY_* of summary.h. */
 typedef enum QC_KEY {
-    QC_KEY_SENDER_DOMAIN,
-    QC_KEY_PARENT_DOMAIN,
-    QC_KEY_SENDER,
-    QC_KEY_CLIENT_ADDRESS,
-    QC_KEY_SASL_USERNAME
+    QC_KEY_SENDER_DOMAIN = QS_KEY_SENDER_DOMAIN,
+    QC_KEY_PARENT_DOMAIN = QS_KEY_PARENT_DOMAIN,
+    QC_KEY_SENDER = QS_KEY_SENDER,
+    QC_KEY_CLIENT_ADDRESS = QS_KEY_CLIENT_ADDRESS,
+    QC_KEY_SASL_USERNAME = QS_KEY_SASL_USERNAME
 } QC_KEY;
 
+/* Actions: the QS_ACTION_* of summary.h. */
 typedef enum QC_ACTION {
-    QC_ACTION_TEMPFAIL,			/* action only */
-    QC_ACTION_HOLD,
-    QC_ACTION_LOG,
-    QC_ACTION_ACCEPT			/* local_action only */
+    QC_ACTION_TEMPFAIL = QS_ACTION_TEMPFAIL,	/* action only */
+    QC_ACTION_HOLD = QS_ACTION_HOLD,
+    QC_ACTION_LOG = QS_ACTION_LOG,
+    QC_ACTION_ACCEPT = QS_ACTION_ACCEPT		/* local_action only */
 } QC_ACTION;
 
 /* A client network.  Host bits beyond the prefix are zero. */

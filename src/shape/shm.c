@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "log.h"
 #include "shm.h"
 
@@ -34,6 +35,8 @@ _Static_assert(sizeof(QS_KEY) % 8 == 0, "QS_KEY size");
 _Static_assert(offsetof(QS_HEADER, seq) % 8 == 0, "seq alignment");
 _Static_assert(offsetof(QS_HEADER, latch) % 8 == 0, "latch alignment");
 _Static_assert(offsetof(QS_HEADER, heartbeat) % 8 == 0, "heartbeat");
+_Static_assert(offsetof(QS_HEADER, heartbeat_mono) % 8 == 0, "heartbeat");
+_Static_assert(offsetof(QS_BODY, policies_digest) % 8 == 0, "digest");
 _Static_assert(offsetof(QS_HEADER, reserved) % 8 == 0, "reserved");
 _Static_assert(offsetof(QS_THROTTLE, hash) == 0, "hash is word 0");
 _Static_assert(sizeof(_Atomic uint64_t) == 8, "atomic word size");
@@ -121,14 +124,53 @@ shm_compat_rename(const char *from, const char *to)
 uint64_t
 qs_key_hash(int kind, const char *key, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ull;	/* FNV offset basis */
-    const unsigned char *p = (const unsigned char *) key;
-    size_t  i;
+    uint8_t k = (uint8_t) kind;
 
-    h = (h ^ (uint8_t) kind) * 0x100000001b3ull;	/* FNV prime */
-    for (i = 0; i < len; i++)
-	h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
+    return hash_fnv1a(hash_fnv1a(HASH_FNV_BASIS, &k, 1), key, len);
+}
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t
+shm_mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The kernel's boot_id as 16 bytes; zeros when it cannot be read. */
+void
+shm_boot_id(unsigned char id[16])
+{
+    char    text[64];
+    ssize_t n;
+    int     fd, i, j, hi = -1;
+
+    memset(id, 0, 16);
+    if ((fd = open("/proc/sys/kernel/random/boot_id",
+		   O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+	return;
+    n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    if (n <= 0)
+	return;
+    for (i = j = 0; i < n && j < 16; i++) {
+	int     c = text[i], v;
+
+	if (c >= '0' && c <= '9')
+	    v = c - '0';
+	else if (c >= 'a' && c <= 'f')
+	    v = c - 'a' + 10;
+	else
+	    continue;
+	if (hi < 0) {
+	    hi = v;
+	} else {
+	    id[j++] = (unsigned char) (hi << 4 | v);
+	    hi = -1;
+	}
+    }
 }
 
 void
@@ -138,6 +180,7 @@ shm_throttle_set_key(QS_THROTTLE *e, int kind, const char *key, size_t len)
 
     e->hash = qs_key_hash(kind, key, len);
     e->kind = (uint8_t) kind;
+    e->key_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t) len;
     memset(e->text, 0, sizeof(e->text));
     memcpy(e->text, key, n);
 }
@@ -147,7 +190,8 @@ key_match(const QS_THROTTLE *e, const char *key, size_t len)
 {
     size_t  n = len < QS_KEY_BYTES ? len : QS_KEY_BYTES - 1;
 
-    return memcmp(e->text, key, n) == 0 && e->text[n] == 0;
+    return e->key_len == (len > UINT32_MAX ? UINT32_MAX : len)
+	&& memcmp(e->text, key, n) == 0 && e->text[n] == 0;
 }
 
 /* The layout for a capacity: 0, or -1 when it is too large. */
@@ -326,7 +370,9 @@ fill_header(SHM_W *w, uint32_t generation)
     h->nindex = l->nindex;
     h->generation = generation;
     h->writer_pid = (int32_t) getpid();
+    h->writer_uid = (uint32_t) geteuid();
     h->created = (int64_t) time(0);
+    shm_boot_id(h->boot_id);
     /* seq = latch = heartbeat = retired = 0: both copies hold the empty
      * body, which the caller of create has not had a chance to change. */
     memcpy(w->map + l->body_offset[0], w->body, l->body_size);
@@ -493,13 +539,21 @@ shm_writer_publish(SHM_W *w, int64_t now)
 	st64(dst + i, v, memory_order_relaxed);
     }
     st64(&h->latch, 1 - latch, memory_order_release);
-    st64(&h->heartbeat, (uint64_t) now, memory_order_release);
+    shm_writer_heartbeat(w, now);
 }
 
 void
 shm_writer_heartbeat(SHM_W *w, int64_t now)
 {
+    shm_writer_heartbeat_at(w, now, shm_mono_ns());
+}
+
+void
+shm_writer_heartbeat_at(SHM_W *w, int64_t now, int64_t mono_ns)
+{
     st64(&HDR(w->map)->heartbeat, (uint64_t) now, memory_order_release);
+    st64(&HDR(w->map)->heartbeat_mono, (uint64_t) mono_ns,
+	 memory_order_release);
 }
 
 void
@@ -721,7 +775,7 @@ shm_reader_copy(SHM_R *r, void *buf, size_t len)
  * something only if seq did not move meanwhile. */
 static int
 probe(const SHM_R *r, uint64_t c, int kind, uint64_t hash, const char *key,
-      size_t keylen, QS_THROTTLE *e)
+      size_t keylen, uint64_t digest, QS_THROTTLE *e)
 {
     const SHM_LAYOUT *l = &r->m.lay;
     const unsigned char *body = r->m.base + l->body_offset[c];
@@ -742,7 +796,8 @@ probe(const SHM_R *r, uint64_t c, int kind, uint64_t hash, const char *key,
 	if (ld64(thr + v * sizeof(*e), memory_order_relaxed) != hash)
 	    continue;
 	load_words(e, thr + v * sizeof(*e), sizeof(*e));
-	if (e->kind == kind && key_match(e, key, keylen))
+	if (e->kind == kind && e->policy_digest == digest
+	    && key_match(e, key, keylen))
 	    return 1;
     }
     return 0;
@@ -750,7 +805,8 @@ probe(const SHM_R *r, uint64_t c, int kind, uint64_t hash, const char *key,
 
 int
 shm_reader_find_throttle(SHM_R *r, int kind, uint64_t hash,
-			 const char *key, size_t keylen, QS_THROTTLE *out)
+			 const char *key, size_t keylen, uint64_t digest,
+			 QS_THROTTLE *out)
 {
     const QS_HEADER *h;
     QS_THROTTLE e;
@@ -763,7 +819,7 @@ shm_reader_find_throttle(SHM_R *r, int kind, uint64_t hash,
     for (try = 0; try < SHM_RETRIES; try++) {
 	s1 = ld64(&h->seq, memory_order_acquire);
 	c = ld64(&h->latch, memory_order_acquire) & 1;
-	found = probe(r, c, kind, hash, key, keylen, &e);
+	found = probe(r, c, kind, hash, key, keylen, digest, &e);
 	atomic_thread_fence(memory_order_acquire);
 	s2 = ld64(&h->seq, memory_order_relaxed);
 	if (s1 != s2) {
@@ -782,6 +838,49 @@ shm_reader_find_throttle(SHM_R *r, int kind, uint64_t hash,
     r->st.exhausted++;
     errno = EAGAIN;
     return -1;
+}
+
+int
+shm_reader_policies_digest(SHM_R *r, uint64_t *out)
+{
+    const QS_HEADER *h;
+    uint64_t s1, s2, c, v;
+    int     try;
+
+    if (follow(r) < 0)
+	return -1;
+    h = HDR(r->m.base);
+    for (try = 0; try < SHM_RETRIES; try++) {
+	s1 = ld64(&h->seq, memory_order_acquire);
+	c = ld64(&h->latch, memory_order_acquire) & 1;
+	v = ld64(r->m.base + r->m.lay.body_offset[c]
+		 + offsetof(QS_BODY, policies_digest), memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	s2 = ld64(&h->seq, memory_order_relaxed);
+	if (s1 == s2) {
+	    *out = v;
+	    return 0;
+	}
+	r->st.retries++;
+    }
+    r->st.exhausted++;
+    errno = EAGAIN;
+    return -1;
+}
+
+int64_t
+shm_reader_age_ms(const SHM_R *r, int64_t now_mono_ns)
+{
+    const QS_HEADER *h = HDR(r->m.base);
+    int64_t hb = (int64_t) ld64(&h->heartbeat_mono, memory_order_acquire);
+    unsigned char boot[16];
+
+    shm_boot_id(boot);
+    if (hb <= 0 || memcmp(boot, h->boot_id, sizeof(boot)) != 0)
+	return -1;
+    if (hb > now_mono_ns)			/* no later than now */
+	return hb - now_mono_ns > 1000000000 ? -1 : 0;
+    return (now_mono_ns - hb) / 1000000;
 }
 
 size_t

@@ -124,6 +124,8 @@ extern void shm_writer_clear(SHM_W *);
 extern void shm_writer_index(SHM_W *);
 extern void shm_writer_publish(SHM_W *, int64_t now);
 extern void shm_writer_heartbeat(SHM_W *, int64_t now);
+/* The same with the monotonic time given (nanoseconds), for tests. */
+extern void shm_writer_heartbeat_at(SHM_W *, int64_t now, int64_t mono_ns);
 extern void shm_writer_destroy(SHM_W *);
 
 /*
@@ -143,7 +145,8 @@ extern void shm_writer_destroy(SHM_W *);
  * use a malloc()ed buf (aligned) to apply shm_body_*() to it.
  *
  * shm_reader_find_throttle() copies the current throttle entry of (kind,
- * key) into out: 1 found, 0 not found, -1 with errno as above.
+ * key) under the policy with that digest into out: 1 found, 0 not found,
+ * -1 with errno as above.
  *
  * Getters read the current mapping; heartbeat is 0 until the first
  * publish or heartbeat.  shm_reader_close(NULL) is fine.
@@ -154,7 +157,22 @@ extern SHM_R *shm_reader_attach(SHM_W *);
 extern int shm_reader_copy(SHM_R *, void *buf, size_t len);
 extern int shm_reader_find_throttle(SHM_R *, int kind, uint64_t hash,
 				    const char *key, size_t keylen,
-				    QS_THROTTLE *out);
+				    uint64_t policy_digest, QS_THROTTLE *out);
+
+/* The current body's policies_digest: 0, or -1 with errno as above. */
+extern int shm_reader_policies_digest(SHM_R *, uint64_t *out);
+
+/*
+ * Milliseconds since the writer's last heartbeat, by CLOCK_MONOTONIC
+ * (now_mono_ns from shm_mono_ns()): a step of the wall clock changes
+ * nothing.  -1 when the writer never beat, beat in another boot, or
+ * claims a time more than a second ahead of now: treat as stale.
+ */
+extern int64_t shm_reader_age_ms(const SHM_R *, int64_t now_mono_ns);
+
+/* CLOCK_MONOTONIC, nanoseconds; the kernel's boot_id (zeros if unknown). */
+extern int64_t shm_mono_ns(void);
+extern void shm_boot_id(unsigned char id[16]);
 extern size_t shm_reader_body_size(const SHM_R *);
 extern int64_t shm_reader_heartbeat(const SHM_R *);
 extern int32_t shm_reader_writer_pid(const SHM_R *);

@@ -135,15 +135,13 @@ exempt(const QC_CONFIG *cf, const VD_MSG *m, const KEYS *k)
 
 /* Look up one key for policy p: 1 matched (v filled), 0, -1 error. */
 static int
-try_key(int p, int kind, const char *key, size_t len, VD_LOOKUP fn,
-	void *ctx, VD_VERDICT *v)
+try_key(const QC_CONFIG *cf, int p, int kind, const char *key, size_t len,
+	VD_LOOKUP fn, void *ctx, VD_VERDICT *v)
 {
-    int     rc = fn(ctx, kind, key, len, &v->entry);
+    int     rc = fn(ctx, kind, key, len, cf->policies[p].digest, &v->entry);
 
     if (rc <= 0)
 	return rc;
-    if (v->entry.policy != p)
-	return 0;
     v->policy = p;
     v->kind = kind;
     len = len < QS_KEY_BYTES - 1 ? len : QS_KEY_BYTES - 1;
@@ -168,7 +166,7 @@ find_match(const QC_CONFIG *cf, const VD_MSG *m, KEYS *k, VD_LOOKUP fn,
 
 	switch (kind) {
 	case QC_KEY_SENDER_DOMAIN:
-	    rc = try_key((int) p, kind, k->domain, k->domain_len, fn, ctx, v);
+	    rc = try_key(cf, (int) p, kind, k->domain, k->domain_len, fn, ctx, v);
 	    break;
 	case QC_KEY_PARENT_DOMAIN:
 	    parent = k->domain_len + 2 <= sizeof(pstack) ? pstack
@@ -178,21 +176,21 @@ find_match(const QC_CONFIG *cf, const VD_MSG *m, KEYS *k, VD_LOOKUP fn,
 	    memcpy(parent, k->domain, k->domain_len + 1);
 	    n = k->domain_len;
 	    while (rc == 0 && (n = addr_qshape_parent(parent, n, parent)) > 0)
-		rc = try_key((int) p, kind, parent, n, fn, ctx, v);
+		rc = try_key(cf, (int) p, kind, parent, n, fn, ctx, v);
 	    if (parent != pstack)
 		free(parent);
 	    break;
 	case QC_KEY_SENDER:
-	    rc = try_key((int) p, kind, k->sender, k->sender_len, fn, ctx, v);
+	    rc = try_key(cf, (int) p, kind, k->sender, k->sender_len, fn, ctx, v);
 	    break;
 	case QC_KEY_CLIENT_ADDRESS:
 	    if (m->client_text && *m->client_text)
-		rc = try_key((int) p, kind, m->client_text,
+		rc = try_key(cf, (int) p, kind, m->client_text,
 			     strlen(m->client_text), fn, ctx, v);
 	    break;
 	case QC_KEY_SASL_USERNAME:
 	    if (m->sasl_user && *m->sasl_user)
-		rc = try_key((int) p, kind, m->sasl_user,
+		rc = try_key(cf, (int) p, kind, m->sasl_user,
 			     strlen(m->sasl_user), fn, ctx, v);
 	    break;
 	}

@@ -20,6 +20,7 @@
 #define QSHAPE_VERDICT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qshape/summary.h"
 #include "conf.h"
@@ -41,9 +42,10 @@ typedef enum VD_SUMMARY {
     VD_SUMMARY_FOREIGN			/* unknown version or layout */
 } VD_SUMMARY;
 
-/* Is (kind, key) throttled?  1 and the entry, 0, or -1 on error. */
+/* Is (kind, key) throttled by the policy with this digest?  1 and the
+ * entry, 0, or -1 on error. */
 typedef int (*VD_LOOKUP) (void *ctx, int kind, const char *key, size_t len,
-			  QS_THROTTLE *out);
+			  uint64_t policy_digest, QS_THROTTLE *out);
 
 typedef enum VD_ACTION {
     VD_ACCEPT,

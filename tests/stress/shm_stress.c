@@ -191,7 +191,7 @@ check_lookup(READER *rd, unsigned seed, int64_t *last)
     rc = shm_reader_find_throttle(rd->r, QS_KEY_SENDER_DOMAIN,
 				  qs_key_hash(QS_KEY_SENDER_DOMAIN, key,
 					      strlen(key)),
-				  key, strlen(key), &e);
+				  key, strlen(key), 0, &e);
     if (rc == 1) {
 	char    pol[QS_NAME_BYTES];
 
@@ -212,7 +212,7 @@ check_lookup(READER *rd, unsigned seed, int64_t *last)
     rc = shm_reader_find_throttle(rd->r, QS_KEY_SENDER_DOMAIN,
 				  qs_key_hash(QS_KEY_SENDER_DOMAIN, key,
 					      strlen(key)),
-				  key, strlen(key), &e);
+				  key, strlen(key), 0, &e);
     if (rc == 1)
 	rd->c.torn++;
     else if (rc == 0)

@@ -170,7 +170,8 @@ hold(SHM_W *w, long stale)
 	    close(fd);
     }
     while (!stop) {
-	shm_writer_heartbeat(w, (int64_t) time(0) - stale);
+	shm_writer_heartbeat_at(w, (int64_t) time(0) - stale,
+				shm_mono_ns() - (int64_t) stale * 1000000000);
 	nanosleep(&ts, 0);
     }
 }
@@ -238,6 +239,8 @@ main(int argc, char **argv)
     b->published = (int64_t) time(0) - stale;
     b->last_reconcile = b->published;
     shm_writer_publish(w, (int64_t) time(0) - stale);
+    shm_writer_heartbeat_at(w, (int64_t) time(0) - stale,
+			    shm_mono_ns() - (int64_t) stale * 1000000000);
     if (do_hold) {
 	fflush(stdout);
 	if ((pid = fork()) < 0)

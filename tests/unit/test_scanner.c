@@ -253,7 +253,7 @@ published_since(int64_t *since)
     rc = shm_reader_find_throttle(r, QS_KEY_SENDER_DOMAIN,
 				  qs_key_hash(QS_KEY_SENDER_DOMAIN,
 					      "d1.p1.example", 13),
-				  "d1.p1.example", 13, &t);
+				  "d1.p1.example", 13, 0, &t);
     shm_reader_close(r);
     *since = rc == 1 ? t.since : 0;
     return rc;

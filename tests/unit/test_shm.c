@@ -387,7 +387,7 @@ find(SHM_R *r, int kind, const char *key, QS_THROTTLE *out)
 
     memset(out, 0, sizeof(*out));
     return shm_reader_find_throttle(r, kind, qs_key_hash(kind, key, len),
-				    key, len, out);
+				    key, len, 0, out);
 }
 
 static void
@@ -438,7 +438,7 @@ find_throttle(void **state)
     assert_int_equal(e.count, 14);
     assert_int_equal(shm_reader_find_throttle(r, QS_KEY_SENDER,
 		     qs_key_hash(QS_KEY_SENDER, longkey, 300), longkey, 300,
-					      &e), 1);
+					      0, &e), 1);
     assert_int_equal(e.count, 20);
 
     assert_int_equal(find(r, QS_KEY_SENDER_DOMAIN, k[2], &e), 0);
@@ -448,7 +448,7 @@ find_throttle(void **state)
     assert_int_equal(find(r, QS_KEY_SENDER_DOMAIN, "x.example", &e), 0);
     assert_int_equal(shm_reader_find_throttle(r, QS_KEY_SENDER,
 		     qs_key_hash(QS_KEY_SENDER, otherlong, 300), otherlong,
-					      300, &e), 0);
+					      300, 0, &e), 0);
     /* A prefix is not the key. */
     assert_int_equal(find(r, QS_KEY_SENDER_DOMAIN, "k", &e), 0);
 

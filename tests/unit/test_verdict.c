@@ -58,7 +58,8 @@ static const struct {
 static int lookup_fails;
 
 static int
-lookup(void *ctx, int kind, const char *key, size_t len, QS_THROTTLE *out)
+lookup(void *ctx, int kind, const char *key, size_t len, uint64_t digest,
+       QS_THROTTLE *out)
 {
     size_t  i;
 
@@ -67,6 +68,7 @@ lookup(void *ctx, int kind, const char *key, size_t len, QS_THROTTLE *out)
 	return -1;
     for (i = 0; i < sizeof(throttled) / sizeof(throttled[0]); i++) {
 	if (throttled[i].kind == kind && strlen(throttled[i].key) == len
+	    && cf->policies[throttled[i].policy].digest == digest
 	    && memcmp(throttled[i].key, key, len) == 0) {
 	    memset(out, 0, sizeof(*out));
 	    out->kind = (uint8_t) kind;
