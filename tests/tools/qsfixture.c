@@ -2,7 +2,7 @@
  * qsfixture - publish a fixture queue-shape summary, for the milter tests
  * (tests/milter/run), the way qshape-scand would: same writer, same layout.
  *
- *	qsfixture [--stale SECONDS] [--hold] NAME [ENTRY ...]
+ *	qsfixture [--config FILE] [--stale SECONDS] [--hold] NAME [ENTRY ...]
  *	qsfixture --unlink NAME
  *
  * NAME is a POSIX shm name ("/qshape-mt-1234").  Each ENTRY is one key in
@@ -18,6 +18,10 @@
  * configuration the milter runs with (the milter ignores an entry whose
  * policy index is not the policy looking the key up); ACTION is tempfail,
  * hold or log.  Each entry has count 100 of total 200 (share 0.50).
+ *
+ * With --config, each entry carries the digest and name of that policy of
+ * FILE and the body the digest of FILE's policies, as the scanner running
+ * with FILE would publish them; without it the digests are 0.
  *
  * A new segment is created (replacing any under NAME, which is marked
  * retired, as a restarted scanner does), filled, and published with
@@ -45,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "shm.h"
 
@@ -64,7 +69,7 @@ static _Noreturn void
 usage(void)
 {
     fprintf(stderr,
-	    "usage: qsfixture [--stale SECONDS] [--hold] NAME "
+	    "usage: qsfixture [--config FILE] [--stale SECONDS] [--hold] NAME "
 	    "[KIND:KEY:POLICY:ACTION ...]\n"
 	    "       qsfixture --unlink NAME\n");
     exit(2);
@@ -183,6 +188,7 @@ main(int argc, char **argv)
 	{"stale", required_argument, 0, 's'},
 	{"hold", no_argument, 0, 'h'},
 	{"unlink", no_argument, 0, 'u'},
+	{"config", required_argument, 0, 'c'},
 	{0, 0, 0, 0}
     };
     SHM_GEOM geom = {16, 0};
@@ -191,6 +197,7 @@ main(int argc, char **argv)
     QS_BODY *b;
     char    err[512], *end;
     long    stale = 0;
+    QC_CONFIG *cf = 0;
     int     c, i, n, do_hold = 0, do_unlink = 0;
     pid_t   pid;
 
@@ -207,6 +214,10 @@ main(int argc, char **argv)
 	    break;
 	case 'u':
 	    do_unlink = 1;
+	    break;
+	case 'c':
+	    if ((cf = qc_load(optarg, err, sizeof(err))) == 0)
+		die("%s", err);
 	    break;
 	default:
 	    usage();
@@ -225,8 +236,14 @@ main(int argc, char **argv)
     n = argc - optind - 1;
     if ((ent = calloc((size_t) n + 1, sizeof(*ent))) == 0)
 	die("%s", strerror(errno));
-    for (i = 0; i < n; i++)		/* all checked before any change */
+    for (i = 0; i < n; i++) {		/* all checked before any change */
 	parse_entry(argv[optind + 1 + i], &ent[i]);
+	if (cf && ent[i].policy < cf->npolicies) {
+	    ent[i].policy_digest = cf->policies[ent[i].policy].digest;
+	    snprintf(ent[i].policy_name, sizeof(ent[i].policy_name), "%s",
+		     cf->policies[ent[i].policy].name);
+	}
+    }
     geom.max_throttle = n > 0 ? (uint32_t) n : 1;
     if ((w = shm_writer_create(argv[optind], &geom, -1, err,
 			       sizeof(err))) == 0)
@@ -236,6 +253,8 @@ main(int argc, char **argv)
     memcpy(th, ent, (size_t) n * sizeof(*ent));
     free(ent);
     b->nthrottle = (uint32_t) n;
+    b->policies_digest = cf ? cf->policies_digest : 0;
+    qc_free(cf);
     b->published = (int64_t) time(0) - stale;
     b->last_reconcile = b->published;
     shm_writer_publish(w, (int64_t) time(0) - stale);
