@@ -74,10 +74,20 @@ utf8(void **state)
     check(S("\xe2\x81\xa6\xe2\x81\xa9"), "??????");
     check(S("\xe2\x80\x8f\xd8\x9c"), "?????");
     check(S("\xe2\x80\xa7\xe2\x80\xaf"), "\xe2\x80\xa7\xe2\x80\xaf");
+    /* Their neighbours are kept (U+200D joins emoji). */
+    check(S("\xd8\x9b\xd8\x9d"), "\xd8\x9b\xd8\x9d");
+    check(S("\xe2\x80\x8d\xe2\x80\x8e\xe2\x80\x90"),
+	  "\xe2\x80\x8d???\xe2\x80\x90");
+    check(S("\xe2\x81\xa5\xe2\x81\xaa"), "\xe2\x81\xa5\xe2\x81\xaa");
+    /* The edges of each length: U+07FF, U+FFFD, U+D7FF, U+E000. */
+    check(S("\xdf\xbf\xef\xbf\xbd"), "\xdf\xbf\xef\xbf\xbd");
+    check(S("\xed\x9f\xbf\xee\x80\x80"), "\xed\x9f\xbf\xee\x80\x80");
+    check(S("\xf0\x90\x80\x80"), "\xf0\x90\x80\x80");
     /* Ill-formed: overlong, surrogate, beyond U+10FFFF, lone
      * continuation, cut short (also at the end), bad lead bytes. */
     check(S("\xc0\xaf\xc1\xbf"), "????");
     check(S("\xe0\x9f\xbf"), "???");
+    check(S("\xf0\x8f\xbf\xbf"), "????");
     check(S("\xed\xa0\x80"), "???");
     check(S("\xf4\x90\x80\x80"), "????");
     check(S("\xbf" "a"), "?a");

@@ -85,7 +85,8 @@ render(const void *body)
 }
 
 #define HOSTILE_POLICY	"fl\x1b[2Jood\x07"
-#define HOSTILE_KEY	"\"sp\x1b]0;pwn\x07" "am\r\n\xc2\x9b" "caf\xc3\xa9\x7f\"@e.example"
+#define HOSTILE_KEY	"\"sp\x1b]0;pwn\x07" "am\r\n\xc2\x9b" \
+			"caf\xc3\xa9\x7f\"@e.example"
 #define SHOWN_KEY	"\"sp?]0;pwn?am????caf\xc3\xa9?\"@e.example"
 
 /* Unterminated strings with ESC, BEL, CR, LF, DEL, C1 and UTF-8: printed
