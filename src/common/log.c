@@ -2,6 +2,7 @@
  * log - one logger for every program.  See log.h.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +38,67 @@ log_progname(void)
     return log_name;
 }
 
-/* As Postfix does: no control character from a sender may start a new
- * log line or move the terminal's cursor. */
-static void
-printable(char *s)
+/*
+ * The length (2..4) of the well-formed UTF-8 sequence that starts s, with
+ * its code point in *cp; 0 when s does not start one (RFC 3629: overlong
+ * forms, surrogates and values above U+10FFFF are ill-formed).
+ */
+static size_t
+utf8_char(const unsigned char *s, size_t len, uint32_t *cp)
 {
-    for (; *s; s++)
-	if ((unsigned char) *s < 0x20 || (unsigned char) *s == 0x7f)
-	    *s = '?';
+    unsigned char c = s[0];
+    uint32_t v, min;
+    size_t  n, i;
+
+    if (c >= 0xc2 && c <= 0xdf)
+	n = 2, v = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+	n = 3, v = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+	n = 4, v = c & 0x07, min = 0x10000;
+    else
+	return 0;
+    if (len < n)
+	return 0;
+    for (i = 1; i < n; i++) {
+	if ((s[i] & 0xc0) != 0x80)
+	    return 0;
+	v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+	return 0;
+    *cp = v;
+    return n;
+}
+
+/* A character that acts on the display instead of showing (log.h). */
+static int
+utf8_control(uint32_t cp)
+{
+    return cp <= 0x9f || cp == 0x61c || cp == 0x200e || cp == 0x200f
+	|| (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void
+log_printable(char *dst, const char *src, size_t len)
+{
+    const unsigned char *s = (const unsigned char *) src;
+    size_t  i = 0, n, k;
+    uint32_t cp;
+
+    while (i < len) {
+	if (s[i] >= 0x20 && s[i] < 0x7f) {
+	    dst[i] = (char) s[i];
+	    i++;
+	    continue;
+	}
+	if (s[i] < 0x80 || (n = utf8_char(s + i, len - i, &cp)) == 0) {
+	    dst[i++] = '?';
+	    continue;
+	}
+	for (k = 0; k < n; k++, i++)
+	    dst[i] = utf8_control(cp) ? '?' : (char) s[i];
+    }
 }
 
 static void LOG_FMT(3, 0)
@@ -60,7 +114,7 @@ vlog(LOG_LEVEL level, const char *tag, const char *fmt, va_list ap,
     n = vsnprintf(buf, sizeof(buf), fmt, ap);
     if (err && n >= 0 && (size_t) n < sizeof(buf))
 	snprintf(buf + n, sizeof(buf) - (size_t) n, ": %s", strerror(err));
-    printable(buf);
+    log_printable(buf, buf, strlen(buf));
     if (log_stderr)
 	fprintf(stderr, "%s: %s%s\n", log_name, tag, buf);
     else

@@ -3,14 +3,34 @@
  *
  * Messages go to stderr in the foreground and to syslog (facility mail)
  * otherwise, filtered by level in one place.  log_warn() appends
- * strerror(errno); log_warnx() does not.  Control characters in a message
- * are written as '?', so that data from the network cannot forge lines.  log_fatal*() exit(1) (bad config,
- * start-up); log_panic() aborts (our own invariant broken).
+ * strerror(errno); log_warnx() does not.  log_fatal*() exit(1) (bad
+ * config, start-up); log_panic() aborts (our own invariant broken).
+ *
+ * Every message goes through log_printable(), the one escaping of text
+ * that came from outside (senders, queue files, the summary): qshapectl
+ * and the qshape table use it too, so that such text can neither forge a
+ * log line nor act on the operator's terminal.  It writes as '?' each byte
+ * of:
+ *   - a C0 control (0x00-0x1f) or DEL (0x7f);
+ *   - a byte >= 0x80 that is not part of well-formed UTF-8 (RFC 3629: no
+ *     overlong forms, no surrogates, nothing above U+10FFFF; a sequence
+ *     cut short counts as ill-formed), since an 8-bit terminal takes bytes
+ *     0x80-0x9f as C1 controls;
+ *   - a well-formed character that controls rather than shows: the C1
+ *     controls U+0080-U+009F, the line and paragraph separators U+2028,
+ *     U+2029, and the bidirectional controls U+061C, U+200E, U+200F,
+ *     U+202A-U+202E, U+2066-U+2069 (which would make a key read
+ *     reversed).
+ * Printable ASCII and every other well-formed UTF-8 character (SMTPUTF8
+ * senders) are kept.  Escaping keeps the length: byte i of the output
+ * stands for byte i of the input, so column widths computed on the input
+ * still hold.
  */
 #ifndef QSHAPE_LOG_H
 #define QSHAPE_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define LOG_FMT(a, b)	__attribute__((format(printf, a, b)))
 
@@ -33,5 +53,9 @@ extern void log_debug(const char *, ...) LOG_FMT(1, 2);
 extern _Noreturn void log_fatal(const char *, ...) LOG_FMT(1, 2);
 extern _Noreturn void log_fatalx(const char *, ...) LOG_FMT(1, 2);
 extern _Noreturn void log_panic(const char *, ...) LOG_FMT(1, 2);
+
+/* Write len bytes to dst: src, escaped as above.  dst may be src (in
+ * place); otherwise they must not overlap.  No NUL is added. */
+extern void log_printable(char *dst, const char *src, size_t len);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "shm.h"
+#include "sumview.h"
 #include "ctl.h"
 #include "ctl_qopts.h"
 #include "ctl_summary.h"
@@ -21,16 +22,11 @@
 static int
 queue_mask(const CTL_QOPTS *o, const CTL_SUMMARY *s, unsigned *mask)
 {
-    const QS_QUEUE *q = shm_body_queue(s->body);
-    int     i;
-    uint32_t j;
+    int     i, j;
 
     *mask = 0;
     for (i = 0; i < o->nqueues; i++) {
-	for (j = 0; j < s->head->nqueues; j++)
-	    if (strcmp(q[j].name, o->queues[i]) == 0)
-		break;
-	if (j == s->head->nqueues) {
+	if ((j = sv_queue_find(s->body, o->queues[i])) < 0) {
 	    log_warnx("shape: queue %s is not in the summary "
 		      "(scanner.queues); use qshapectl scan", o->queues[i]);
 	    return -1;
@@ -109,7 +105,7 @@ ctl_shape(int argc, char **argv)
     }
     if (ctl_summary_stale(&s))
 	log_warnx("shape: the summary is stale (heartbeat %lld s ago)",
-		  (long long) (s.now - s.heartbeat));
+		  (long long) sv_ago(s.now, s.heartbeat));
     add_rows(tab, &s, o.by_sender ? QS_KEY_SENDER_DOMAIN : QS_KEY_RCPT_DOMAIN,
 	     mask);
     if (o.json)

@@ -2,47 +2,18 @@
  * ctl_status - "qshapectl status": is the scanner alive, what does the
  * queue hold, which keys are throttled and why.
  *
- * Exit status: 0 fresh, 1 no summary (or unreadable), 3 stale.
+ * Exit status: 0 fresh, 1 no summary (or unreadable), 3 stale.  What the
+ * summary holds is printed by sumview, bounded and escaped.
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "conf.h"
-#include "shm.h"
+#include "sumview.h"
 #include "ctl.h"
 #include "ctl_summary.h"
 
 #define EXIT_STALE	3
-
-static const char *const kind_name[QS_NKEYKINDS] = {
-    "sender_domain", "parent_domain", "sender", "client_address",
-    "sasl_username", "rcpt_domain",
-};
-
-static const char *const action_name[] = {"log", "tempfail", "hold"};
-
-static void
-print_throttled(const CTL_SUMMARY *s)
-{
-    const QS_THROTTLE *t = shm_body_throttle(s->body);
-    uint32_t i;
-
-    printf("throttled: %u\n", s->head->nthrottle);
-    for (i = 0; i < s->head->nthrottle; i++) {
-	const QS_THROTTLE *e = &t[i];
-
-	printf("  policy=%s key=%s:%s action=%s count=%u total=%u "
-	       "share=%.2f since=%llds entered_at=%u/%u%s\n",
-	       e->policy_name,
-	       e->kind < QS_NKEYKINDS ? kind_name[e->kind] : "?", e->text,
-	       e->action <= QS_ACTION_HOLD ? action_name[e->action] : "?",
-	       e->count, e->total, e->share_ppm / 1e6,
-	       (long long) (s->now - e->since), e->enter_count,
-	       e->enter_total,
-	       s->now < e->hold_until ? " (min_hold_time)" : "");
-    }
-}
 
 int
 ctl_status(int argc, char **argv)
@@ -54,8 +25,6 @@ ctl_status(int argc, char **argv)
     };
     const char *config = 0;
     CTL_SUMMARY s;
-    const QS_QUEUE *q;
-    uint32_t i;
     int     c, stale;
 
     optind = 1;
@@ -82,14 +51,10 @@ ctl_status(int argc, char **argv)
     printf("summary: %s, writer pid %d, heartbeat %llds ago, "
 	   "published %llds ago, last reconcile %llds ago\n",
 	   stale ? "STALE" : "fresh", (int) s.writer_pid,
-	   (long long) (s.now - s.heartbeat),
-	   (long long) (s.now - s.head->published),
-	   (long long) (s.now - s.head->last_reconcile));
-    printf("messages: %u\n", s.head->messages);
-    q = shm_body_queue(s.body);
-    for (i = 0; i < s.head->nqueues; i++)
-	printf("  %-10s %u\n", q[i].name, q[i].count[0]);
-    print_throttled(&s);
+	   (long long) sv_ago(s.now, s.heartbeat),
+	   (long long) sv_ago(s.now, s.head->published),
+	   (long long) sv_ago(s.now, s.head->last_reconcile));
+    sv_status(stdout, s.body, s.now);
     ctl_summary_free(&s);
     return stale ? EXIT_STALE : 0;
 }

@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "htab.h"
+#include "log.h"
 #include "mem.h"
 #include "qtab.h"
 
@@ -371,6 +372,17 @@ make_layout(const QTAB *t, LAYOUT *lay)
 	lay->dw = DOMAIN_MIN_WIDTH;
 }
 
+/* Write len bytes of d escaped (log_printable): keys come from senders. */
+static void
+print_text(FILE *fp, const char *d, size_t len)
+{
+    char   *e = xmalloc(len + 1);
+
+    log_printable(e, d, len);
+    fwrite(e, 1, len, fp);
+    free(e);
+}
+
 /* qshape's pdomain(): the name, right-justified or truncated. */
 static void
 print_name(FILE *fp, const char *d, size_t len, long dw)
@@ -380,14 +392,14 @@ print_name(FILE *fp, const char *d, size_t len, long dw)
     if (len > w) {
 	if (d[0] == '.') {
 	    fputs(".+", fp);
-	    fwrite(d + len - w + 2, 1, w - 2, fp);
+	    print_text(fp, d + len - w + 2, w - 2);
 	} else {
 	    fputc('+', fp);
-	    fwrite(d + len - w + 1, 1, w - 1, fp);
+	    print_text(fp, d + len - w + 1, w - 1);
 	}
     } else {
 	fprintf(fp, "%*s", (int) (w - len), "");
-	fwrite(d, 1, len, fp);
+	print_text(fp, d, len);
     }
 }
 

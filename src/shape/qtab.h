@@ -8,6 +8,8 @@
  * threads with the same options are combined with qt_merge().  Rows are
  * ordered by count (descending), then name length (ascending), then bytes:
  * qshape leaves the last tie to Perl's hash order, we make it deterministic.
+ * Names are printed escaped by log_printable() (log.h), which keeps their
+ * width: printable ASCII and well-formed UTF-8 print as qshape prints them.
  *
  * Constructors return NULL and a reason; the table owns its strings.
  */

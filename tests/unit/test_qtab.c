@@ -139,6 +139,35 @@ truncation(void **state)
     qt_destroy(t);
 }
 
+/* Names are printed escaped (log_printable), at their byte width; a tail
+ * cut inside a UTF-8 character shows the cut bytes as '?'. */
+static void
+escaped_names(void **state)
+{
+    QTAB   *t = make("3", 0, 0, 0);
+    static const uint64_t one[] = {1, 1, 0, 0};
+    static const uint64_t two[] = {2, 0, 2, 0};
+    char    name[68], want[1024];
+    char   *out;
+
+    (void) state;
+    qt_add_key(t, S("e\x1b[2Jvil\r\n\xc2\x9b.example"), two);
+    name[0] = 'x';
+    memcpy(name + 1, "\xc3\xa9", 2);
+    memset(name + 3, 'a', sizeof(name) - 3);
+    qt_add_key(t, name, sizeof(name), one);
+    out = render(t, 0, 0);
+    snprintf(want, sizeof(want),
+	     "%67s  T  5 10 10+\n"
+	     "%67s  3  1  2   0\n"
+	     "%67s  2  0  2   0\n"
+	     "+?%.65s  1  1  0   0\n", "", "TOTAL", "e?[2Jvil????.example",
+	     name + 3);
+    assert_string_equal(out, want);
+    free(out);
+    qt_destroy(t);
+}
+
 /* Parent rows appear only with enough distinct subdomains (-m). */
 static void
 parent_rows(void **state)
@@ -264,6 +293,7 @@ main(void)
 	cmocka_unit_test(buckets),
 	cmocka_unit_test(layout),
 	cmocka_unit_test(truncation),
+	cmocka_unit_test(escaped_names),
 	cmocka_unit_test(parent_rows),
 	cmocka_unit_test(headings),
 	cmocka_unit_test(merge),
