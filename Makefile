@@ -38,6 +38,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT	= $(UNIT_SRC:tests/unit/%.c=$(B)/%)
 UNIT_ASAN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds $(B)/qsfixture \
+	  $(B)/mkseeds_sender \
 	  $(B)/scand-latency $(B)/bench-decide $(B)/bench-sessions
 
 PROGS	= $(B)/qshapectl $(B)/qshape-scand $(B)/qshape-milter
@@ -128,6 +129,13 @@ $(B)/mkseeds: $(B)/tests/fuzz/mkseeds.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/tests/fuzz/%.o: CPPFLAGS += -Itests/unit
 
+# libFuzzer target for the milter's sender-to-key path, and its seeds.
+$(B)/fuzz_sender: tests/fuzz/fuzz_sender.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/mkseeds_sender: $(B)/tests/fuzz/mkseeds_sender.o
+	$(CC) $(CFLAGS) -o $@ $^
+
 # Stress test of the shm publication protocol (tests/stress/README),
 # under ThreadSanitizer and under ASan/UBSan.
 TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
@@ -145,6 +153,7 @@ deps:
 
 check: deps
 	$(MAKE) all $(UNIT) $(UNIT_ASAN) $(B)/asan/qshapectl $(B)/fuzz_qf \
+	    $(B)/fuzz_sender \
 	    $(B)/asan/qshape-milter \
 	    $(B)/tsan/shm_stress $(B)/asan/shm_stress
 	sh tests/run-all $(B)

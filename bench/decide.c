@@ -10,10 +10,11 @@
  * scanner.max_throttled) holding KEYS (256) throttled keys spread over the
  * config's sender_domain, parent_domain and sender policies, and then
  * decides MESSAGES (1,000,000) messages exactly as the milter's MAIL FROM
- * callback does: strip the brackets, sumr_state() (the milter's own
- * src/milter/sumr.c: open check, heartbeat, under its mutex), then
- * vd_decide() with sumr_lookup() (hash, seqlock probe of the mapping).
- * Only the reply formatting and logging of the callback are left out.
+ * callback does: sumr_decide() (the milter's own src/milter/sumr.c: the
+ * calling thread's reader, heartbeat and policies check, vd_decide() with
+ * its lookup: MAIL FROM's argument to the queue-file form, hash, seqlock
+ * probe of the mapping, and the fail-condition check).  Only the reply
+ * formatting and logging of the callback are left out.
  *
  * The senders are a fixed mix (seeded): 88% ordinary senders of 2,000
  * domains, 5% of throttled sender domains, 2% throttled sender addresses,
@@ -33,9 +34,11 @@
  *
  *	round R NAME p50_ns=.. p99_ns=.. p999_ns=.. max_ns=.. mean_ns=..
  *
- * With -j T > 1 it also runs T threads deciding at once through the one
- * shared reader and mutex, as the milter's worker threads do ("decide_mt",
- * the latency each call sees under contention).  First it prints
+ * Then, for each T of -j LIST (default 1,2,8), T threads decide at once,
+ * each through its own reader as the milter's worker threads do
+ * ("decide_mtT", the latency each call sees while the others decide too;
+ * decide_mt1 is the same harness with one thread, the reference for the
+ * ratios).  First it prints
  *
  *	mix messages=.. no_match=.. match=.. exempt=.. keys=.. geometry=..
  *
@@ -192,16 +195,13 @@ decide(const QC_CONFIG *cf, const MSG *x)
     VD_VERDICT v;
 
     memset(&m, 0, sizeof(m));
-    m.local = x->sender[0] != '<';
     m.sender = x->sender;
     m.sender_len = strlen(x->sender);
-    vd_strip_brackets(&m.sender, &m.sender_len);
     m.client_family = x->family;
     memcpy(m.client_addr, x->addr, sizeof(m.client_addr));
     m.client_text = x->client;
     m.sasl_user = 0;
-    vd_decide(cf, &m, sumr_state(shm_name, cf->stale_after,
-				 (int64_t) time(0)), sumr_lookup, 0, &v);
+    sumr_decide(cf, &m, &v);
     return (int) v.why;
 }
 
@@ -337,6 +337,7 @@ publish(BENCH *b, ARENA *a, int64_t now)
 	}
     }
     body->nthrottle = (uint32_t) b->nkeys;
+    body->policies_digest = cf->policies_digest;
     body->published = now;
     body->last_reconcile = now;
     shm_writer_publish(b->w, now);
@@ -554,7 +555,7 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: bench-decide [-r rounds] [-n messages] "
-	    "[-k keys] [-j threads] [-s shm_name] config\n");
+	    "[-k keys] [-j threads,...] [-s shm_name] config\n");
     exit(2);
 }
 
@@ -565,7 +566,9 @@ main(int argc, char **argv)
     static ARENA arena;
     char    err[4096], defname[64];
     HIST   *h[3] = {0, 0, 0};
-    int     rounds = 5, nthreads = 1, c, r, rc = 1;
+    int     rounds = 5, c, r, t, rc = 1;
+    int     threads[8] = {1, 2, 8}, nthr = 3;
+    char   *tok, *save;
     int64_t now = (int64_t) time(0);
 
     b.nmsg = 1000000;
@@ -573,7 +576,9 @@ main(int argc, char **argv)
     while ((c = getopt(argc, argv, "j:k:n:r:s:")) != -1) {
 	switch (c) {
 	case 'j':
-	    nthreads = atoi(optarg);
+	    for (nthr = 0, tok = strtok_r(optarg, ",", &save); tok && nthr < 8;
+		 tok = strtok_r(0, ",", &save))
+		threads[nthr++] = atoi(tok);
 	    break;
 	case 'k':
 	    b.nkeys = atol(optarg);
@@ -592,8 +597,11 @@ main(int argc, char **argv)
 	}
     }
     if (optind != argc - 1 || rounds < 1 || b.nmsg < BLOCK || b.nkeys < 0
-	|| nthreads < 1 || nthreads > 64)
+	|| nthr < 1)
 	usage();
+    for (t = 0; t < nthr; t++)
+	if (threads[t] < 1 || threads[t] > 64)
+	    usage();
     log_init("bench-decide", 1, LOGL_WARN);
     if ((b.cf = qc_load(argv[optind], err, sizeof(err))) == 0) {
 	fprintf(stderr, "bench-decide: %s\n", err);
@@ -603,6 +611,12 @@ main(int argc, char **argv)
 	snprintf(defname, sizeof(defname), "/qshape-bench-decide-%ld",
 		 (long) getpid());
 	shm_name = defname;
+    }
+    /* The milter's code reads the summary the config names. */
+    free(b.cf->summary_name);
+    if ((b.cf->summary_name = strdup(shm_name)) == 0) {
+	perror("bench-decide: strdup");
+	return 1;
     }
     b.geom.max_keys = (uint32_t) b.cf->scanner.top_keys * QS_NKEYKINDS;
     b.geom.max_throttle = (uint32_t) b.cf->scanner.max_throttled;
@@ -632,9 +646,10 @@ main(int argc, char **argv)
 	goto out;
     for (r = 1; r <= rounds; r++)
 	round_1(&b, r, h);
-    for (r = 1; nthreads > 1 && r <= rounds; r++)
-	if (round_mt(&b, r, nthreads, h[0]) < 0)
-	    goto out;
+    for (r = 1; r <= rounds; r++)
+	for (t = 0; t < nthr; t++)
+	    if (round_mt(&b, r, threads[t], h[0]) < 0)
+		goto out;
     rc = 0;
 out:
     sumr_shutdown();

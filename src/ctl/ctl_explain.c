@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "qshape/vocab.h"
 #include "addr.h"
 #include "shm.h"
 #include "verdict.h"
@@ -58,11 +59,18 @@ static void
 print_keys(const VD_MSG *m)
 {
     char    dom[ADDR_DOMAIN_BUFSIZE(QS_KEY_BYTES * 4)];
-    size_t  len = m->sender_len < QS_KEY_BYTES * 4 ? m->sender_len
-	: QS_KEY_BYTES * 4;
-    size_t  n = addr_qshape_domain(m->sender, len, dom);
+    VD_KEYS k;
+    size_t  n;
 
-    printf("keys: sender_domain=%s", dom);
+    if (vd_keys_make(m->sender, m->sender_len, &k) < 0)
+	return;
+    n = k.domain_len < QS_KEY_BYTES * 4 ? k.domain_len : QS_KEY_BYTES * 4;
+    memcpy(dom, k.domain, n);
+    dom[n] = 0;
+    printf("keys: sender=%.*s", (int) (k.sender_len < 1024 ? k.sender_len
+				       : 1024), k.sender);
+    vd_keys_free(&k);
+    printf(" sender_domain=%s", dom);
     while ((n = addr_qshape_parent(dom, n, dom)) > 0)
 	printf(" parent_domain=%s", dom);
     printf(" client_address=%s sasl_username=%s\n",
@@ -75,7 +83,7 @@ print_verdict(const CTL_SUMMARY *s, const VD_VERDICT *v)
 {
     const QC_POLICY *p;
 
-    printf("verdict: %s (%s)\n", vd_action_name(v->action),
+    printf("verdict: %s (%s)\n", qs_action_name(v->action),
 	   vd_why_name(v->why));
     if (v->why != VD_MATCH)
 	return;
@@ -88,7 +96,7 @@ print_verdict(const CTL_SUMMARY *s, const VD_VERDICT *v)
 	   v->entry.count, v->entry.total, v->entry.share_ppm / 1e6,
 	   (long long) (s->now - v->entry.since), v->entry.enter_count,
 	   v->entry.enter_total);
-    if (v->action == VD_TEMPFAIL)
+    if (v->action == QS_ACTION_TEMPFAIL)
 	printf("reply: %s\n", p->reply);
 }
 
@@ -144,7 +152,6 @@ ctl_explain(int argc, char **argv)
 	return usage(stderr);
     m.sender = argv[optind];
     m.sender_len = strlen(m.sender);
-    vd_strip_brackets(&m.sender, &m.sender_len);
     if ((rc = ctl_summary_load(config, &s)) == -1) {
 	ctl_summary_free(&s);
 	return 1;
@@ -152,7 +159,7 @@ ctl_explain(int argc, char **argv)
     state = rc == -2 ? VD_SUMMARY_MISSING : ctl_summary_stale(&s) ?
 	VD_SUMMARY_STALE : VD_SUMMARY_OK;
     vd_decide(s.cf, &m, state, body_lookup, &s, &v);
-    printf("message: from <%.*s>%s, client %s, sasl %s\n",
+    printf("message: from %.*s%s, client %s, sasl %s\n",
 	   (int) m.sender_len, m.sender, m.local ? " by sendmail(1)" : "",
 	   m.client_text ? m.client_text : "-",
 	   m.sasl_user ? m.sasl_user : "-");

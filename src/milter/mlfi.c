@@ -7,6 +7,14 @@
  * connection gets, so everything tolerates a NULL context.  No callback
  * blocks on I/O or exits: every internal error maps to the fail mode.
  *
+ * Which path a message took comes from the connect callback, not from
+ * anything the client sends: for mail without client attributes
+ * (sendmail(1), pickup) Postfix's cleanup pretends a client "localhost"
+ * at 127.0.0.1 or ::1 with port "0" (cleanup_milter_client_init()), and
+ * no TCP client can have source port 0.  So a connection whose address is
+ * loopback with port 0 is local mail (local_action, never a tempfail);
+ * everything else is SMTP, whatever MAIL FROM looks like.
+ *
  * Negotiation asks only for what is used: connect, MAIL FROM and end of
  * message, with the macros {auth_authen} and i.  A verdict of accept at
  * MAIL FROM ends the milter's part in the message (no further callbacks);
@@ -18,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <libmilter/mfapi.h>
 
+#include "qshape/vocab.h"
 #include "log.h"
 #include "snap.h"
 #include "sumr.h"
@@ -34,15 +42,30 @@ typedef struct CONN {
     unsigned char addr[16];
     char    client[INET6_ADDRSTRLEN];	/* "" when not IP */
     char    host[256];
+    int     local;			/* Postfix's stand-in for sendmail(1) */
     /* Per message. */
     int     hold;			/* quarantine at end of message */
     char    reason[512];		/* the log line's details */
 } CONN;
 
-static const char *const kind_name[QS_NKEYKINDS] = {
-    "sender_domain", "parent_domain", "sender", "client_address",
-    "sasl_username", "rcpt_domain",
-};
+/* cleanup's stand-in client: loopback, port 0 (see above). */
+static int
+stand_in_client(const _SOCK_ADDR *sa)
+{
+    const struct sockaddr_in *in;
+    const struct sockaddr_in6 *in6;
+
+    if (sa && sa->sa_family == AF_INET) {
+	in = (const void *) sa;
+	return in->sin_port == 0
+	    && (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa && sa->sa_family == AF_INET6) {
+	in6 = (const void *) sa;
+	return in6->sin6_port == 0 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    }
+    return 0;
+}
 
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
@@ -70,6 +93,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	memcpy(c->addr, &in6->sin6_addr, 16);
 	inet_ntop(AF_INET6, &in6->sin6_addr, c->client, sizeof(c->client));
     }
+    c->local = stand_in_client(sa);
     if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
 	snap_put(c->snap);
 	free(c);
@@ -84,13 +108,39 @@ describe(CONN *c, const QC_CONFIG *cf, const VD_VERDICT *v)
     if (v->why == VD_MATCH)
 	snprintf(c->reason, sizeof(c->reason),
 		 "action=%s%s policy=%s key=%s:%s count=%u total=%u "
-		 "share=%.2f", qc_action_name(v->policy_action),
+		 "share=%.2f%s", qs_action_name(v->policy_action),
 		 cf->dry_run ? " (dry_run)" : "", cf->policies[v->policy].name,
-		 kind_name[v->kind], v->key, v->entry.count, v->entry.total,
-		 v->entry.share_ppm / 1e6);
+		 qs_kind_name(v->kind), v->key, v->entry.count, v->entry.total,
+		 v->entry.share_ppm / 1e6, c->local ? " local=1" : "");
     else
-	snprintf(c->reason, sizeof(c->reason), "action=%s reason=%s",
-		 vd_action_name(v->action), vd_why_name(v->why));
+	snprintf(c->reason, sizeof(c->reason),
+		 "action=%s reason=%s sender_key=%s%s",
+		 qs_action_name(v->action), vd_why_name(v->why),
+		 v->sender_key, c->local ? " local=1" : "");
+}
+
+static void
+log_verdict(const CONN *c, const VD_MSG *m)
+{
+    log_info("client=%s[%s] sender=%.*s: %s", c->host, c->client,
+	     (int) (m->sender_len < 400 ? m->sender_len : 400), m->sender,
+	     c->reason);
+}
+
+/* Set the policy's reply, only together with the TEMPFAIL it belongs to. */
+static sfsistat
+tempfail(SMFICTX *ctx, const QC_CONFIG *cf, const VD_VERDICT *v)
+{
+    QC_POLICY *p;
+
+    if (v->why == VD_MATCH) {
+	p = &cf->policies[v->policy];
+	if (smfi_setreply(ctx, p->reply_code, *p->reply_xcode ?
+			  p->reply_xcode : 0, (char *) p->reply_text)
+	    != MI_SUCCESS)
+	    log_warnx("setreply failed: Postfix gives its default reply");
+    }
+    return SMFIS_TEMPFAIL;
 }
 
 static sfsistat
@@ -99,50 +149,35 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
     CONN   *c = smfi_getpriv(ctx);
     const QC_CONFIG *cf;
     const char *sender = argv && argv[0] ? argv[0] : "";
-    const char *sasl = smfi_getsymval(ctx, "{auth_authen}");
     VD_MSG  m;
     VD_VERDICT v;
-    QC_POLICY *p;
 
     if (c == 0 || c->snap == 0)
 	return SMFIS_ACCEPT;
     cf = snap_conf(c->snap);
     c->hold = 0;
     memset(&m, 0, sizeof(m));
-    m.local = sender[0] != '<';		/* sendmail(1): a bare address */
+    m.local = c->local;
     m.sender = sender;
     m.sender_len = strlen(sender);
-    vd_strip_brackets(&m.sender, &m.sender_len);
     m.client_family = c->family;
     memcpy(m.client_addr, c->addr, sizeof(m.client_addr));
     m.client_text = c->client;
-    m.sasl_user = sasl;
-    vd_decide(cf, &m, sumr_state(cf->summary_name, cf->stale_after,
-				 (int64_t) time(0)), sumr_lookup, 0, &v);
-    if (v.action == VD_ACCEPT && v.why != VD_MATCH
+    m.sasl_user = smfi_getsymval(ctx, "{auth_authen}");
+    sumr_decide(cf, &m, &v);
+    if (v.action == QS_ACTION_ACCEPT && v.why != VD_MATCH
 	&& !cf->milter.log_accepts)
 	return SMFIS_ACCEPT;		/* fail modes log once, in sumr */
     describe(c, cf, &v);
     switch (v.action) {
-    case VD_TEMPFAIL:
-	log_info("client=%s[%s] sender=<%.*s>: %s", c->host, c->client,
-		 (int) (m.sender_len < 400 ? m.sender_len : 400), m.sender,
-		 c->reason);
-	if (v.why == VD_MATCH) {
-	    p = &cf->policies[v.policy];
-	    if (smfi_setreply(ctx, p->reply_code, *p->reply_xcode ?
-			      p->reply_xcode : 0, (char *) p->reply_text)
-		!= MI_SUCCESS)
-		log_warnx("setreply failed: Postfix gives its default reply");
-	}
-	return SMFIS_TEMPFAIL;
-    case VD_HOLD:
+    case QS_ACTION_TEMPFAIL:
+	log_verdict(c, &m);
+	return tempfail(ctx, cf, &v);
+    case QS_ACTION_HOLD:
 	c->hold = 1;
 	return SMFIS_CONTINUE;
     default:
-	log_info("client=%s[%s] sender=<%.*s>: %s", c->host, c->client,
-		 (int) (m.sender_len < 400 ? m.sender_len : 400), m.sender,
-		 c->reason);
+	log_verdict(c, &m);
 	return SMFIS_ACCEPT;
     }
 }

@@ -1,115 +1,240 @@
 /*
  * sumr - the milter's view of the summary.  See sumr.h.
- *
- * One reader handle for the process, behind a mutex: a lookup costs a
- * hash probe and a sequence check, far less than contending for it.
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "qshape/vocab.h"
 #include "log.h"
 #include "shm.h"
 #include "sumr.h"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static SHM_R *reader;
-static char opened[SHM_NAME_MAX + 1];	/* name of the open summary */
-static int64_t last_try;		/* last open attempt, seconds */
-static VD_SUMMARY last_state = VD_SUMMARY_OK;
-static int logged;			/* last_state has been logged */
+#define RETRY_NS	1000000000LL	/* between open attempts */
 
-static const char *
-state_text(VD_SUMMARY s)
+/* One thread's reader. */
+typedef struct TREADER {
+    SHM_R  *r;
+    char    name[SHM_NAME_MAX + 1];	/* of the last open attempt */
+    int64_t last_try_ns;		/* CLOCK_MONOTONIC */
+    int64_t fresh_until_ns;		/* heartbeat known fresh until then */
+    VD_SUMMARY last_err;		/* of the last failed open */
+    char    err[256];			/* its reason */
+} TREADER;
+
+static pthread_key_t key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static int key_ok;
+static _Atomic int fail_cond = VD_NO_MATCH;	/* VD_WHY */
+
+static void
+tr_free(void *p)
 {
-    return s == VD_SUMMARY_MISSING ? "missing" : s == VD_SUMMARY_STALE ?
-	"stale" : s == VD_SUMMARY_FOREIGN ? "of an unknown version" : "fresh";
+    TREADER *t = p;
+
+    if (t) {
+	shm_reader_close(t->r);
+	free(t);
+    }
 }
 
-/* Open (or reopen under a new name); with the lock held. */
+static void
+make_key(void)
+{
+    key_ok = pthread_key_create(&key, tr_free) == 0;
+}
+
+/* The calling thread's reader, or NULL (no memory). */
+static TREADER *
+tr_get(void)
+{
+    TREADER *t;
+
+    pthread_once(&key_once, make_key);
+    if (!key_ok)
+	return 0;
+    if ((t = pthread_getspecific(key)) == 0) {
+	if ((t = calloc(1, sizeof(*t))) == 0)
+	    return 0;
+	if (pthread_setspecific(key, t) != 0) {
+	    free(t);
+	    return 0;
+	}
+    }
+    return t;
+}
+
+/* Open (or reopen under a new name), at most once a second. */
 static VD_SUMMARY
-open_reader(const char *name, int64_t now)
+tr_open(TREADER *t, const char *name, int64_t now)
 {
-    SHM_ERR why;
-    char    err[256];
+    SHM_ERR why = SHM_OK;
 
-    if (reader && strcmp(opened, name) == 0)
+    if (t->r && strcmp(t->name, name) == 0)
 	return VD_SUMMARY_OK;
-    shm_reader_close(reader);
-    reader = 0;
-    if (now - last_try < 1 && strcmp(opened, name) == 0)
-	return last_state == VD_SUMMARY_FOREIGN ? VD_SUMMARY_FOREIGN
-	    : VD_SUMMARY_MISSING;
-    last_try = now;
-    snprintf(opened, sizeof(opened), "%s", name);
-    if ((reader = shm_reader_open(name, &why, err, sizeof(err))) != 0)
+    shm_reader_close(t->r);
+    t->r = 0;
+    if (strcmp(t->name, name) == 0 && now - t->last_try_ns < RETRY_NS)
+	return t->last_err;
+    t->last_try_ns = now;
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    t->fresh_until_ns = 0;
+    if ((t->r = shm_reader_open(name, &why, t->err, sizeof(t->err))) != 0)
 	return VD_SUMMARY_OK;
-    if (why != SHM_MISSING)
-	log_debug("summary %s: %s", name, err);
-    return why == SHM_FOREIGN || why == SHM_VERSION ? VD_SUMMARY_FOREIGN
-	: VD_SUMMARY_MISSING;
+    switch (why) {
+    case SHM_MISSING:
+	t->last_err = VD_SUMMARY_MISSING;
+	break;
+    case SHM_FOREIGN:
+    case SHM_VERSION:
+	t->last_err = VD_SUMMARY_FOREIGN;
+	break;
+    case SHM_IOERR:
+	t->last_err = VD_SUMMARY_UNREADABLE;
+	break;
+    default:				/* refused: owner, type, mode */
+	t->last_err = VD_SUMMARY_UNTRUSTED;
+	break;
+    }
+    return t->last_err;
 }
 
-/* Is the open summary's heartbeat too old, by the monotonic clock?
- * With the lock held. */
+/*
+ * Is the heartbeat older than stale_after?  A heartbeat only moves
+ * forward, so one that is age ms old now stays fresh at least until
+ * stale_after - age ms from now: until then the answer is known without
+ * asking the reader again (shm_reader_age_ms() reads the boot id).
+ */
 static int
-stale(int64_t stale_after, int64_t now)
+stale(TREADER *t, int64_t stale_after, int64_t now)
 {
-    int64_t age = shm_reader_age_ms(reader, shm_mono_ns());
+    int64_t age;
 
-    (void) now;
-    return age < 0 || age > stale_after * 1000;
+    if (now < t->fresh_until_ns)
+	return 0;
+    age = shm_reader_age_ms(t->r, now);
+    if (age < 0 || age > stale_after * 1000)
+	return 1;
+    t->fresh_until_ns = now + (stale_after * 1000 - age) * 1000000;
+    return 0;
 }
 
-VD_SUMMARY
-sumr_state(const char *name, int64_t stale_after, int64_t now)
+static VD_SUMMARY
+tr_state(TREADER *t, const QC_CONFIG *cf, int64_t now)
 {
     VD_SUMMARY s;
+    uint64_t digest;
 
-    pthread_mutex_lock(&lock);
-    if ((s = open_reader(name, now)) == VD_SUMMARY_OK && stale(stale_after,
-								now)) {
+    if ((s = tr_open(t, cf->summary_name, now)) != VD_SUMMARY_OK)
+	return s;
+    if (stale(t, cf->stale_after, now)) {
 	/* A restarted scanner publishes a new segment under the name:
 	 * look again, at most once a second. */
-	if (now - last_try >= 1) {
-	    shm_reader_close(reader);
-	    reader = 0;
-	    s = open_reader(name, now);
+	if (now - t->last_try_ns >= RETRY_NS) {
+	    shm_reader_close(t->r);
+	    t->r = 0;
+	    if ((s = tr_open(t, cf->summary_name, now)) != VD_SUMMARY_OK)
+		return s;
 	}
-	if (s == VD_SUMMARY_OK && stale(stale_after, now))
-	    s = VD_SUMMARY_STALE;
+	if (stale(t, cf->stale_after, now))
+	    return VD_SUMMARY_STALE;
     }
-    if (s != last_state || !logged) {
-	if (s != VD_SUMMARY_OK || logged)
-	    log_warnx("summary %s is %s%s", name, state_text(s),
-		      s == VD_SUMMARY_OK ? "" : ": applying fail_mode");
-	last_state = s;
-	logged = 1;
+    if (shm_reader_policies_digest(t->r, &digest) < 0) {
+	snprintf(t->err, sizeof(t->err), "policies digest unreadable");
+	return VD_SUMMARY_UNREADABLE;
     }
-    pthread_mutex_unlock(&lock);
-    return s;
+    return digest == cf->policies_digest ? VD_SUMMARY_OK
+	: VD_SUMMARY_POLICIES;
 }
 
-int
-sumr_lookup(void *ctx, int kind, const char *key, size_t len,
-	    uint64_t digest, QS_THROTTLE *out)
+static int
+lookup(void *ctx, int kind, const char *k, size_t len, uint64_t digest,
+       QS_THROTTLE *out)
 {
-    int     rc = -1;
+    TREADER *t = ctx;
 
-    (void) ctx;
-    pthread_mutex_lock(&lock);
-    if (reader)
-	rc = shm_reader_find_throttle(reader, kind, qs_key_hash(kind, key,
-							       len),
-				      key, len, digest, out);
-    pthread_mutex_unlock(&lock);
-    return rc;
+    if (t == 0 || t->r == 0)
+	return -1;
+    return shm_reader_find_throttle(t->r, kind, qs_key_hash(kind, k, len),
+				    k, len, digest, out);
+}
+
+static const char *
+cond_text(VD_WHY w)
+{
+    switch (w) {
+    case VD_FAIL_MISSING:
+	return "missing";
+    case VD_FAIL_STALE:
+	return "stale (no heartbeat within stale_after)";
+    case VD_FAIL_FOREIGN:
+	return "of an unknown version or layout";
+    case VD_FAIL_UNTRUSTED:
+	return "untrusted";
+    case VD_FAIL_LOOKUP:
+	return "unreadable";
+    default:
+	return "?";
+    }
+}
+
+/* Log a change of the fail condition, once, by the thread that made it. */
+static void
+log_change(const QC_CONFIG *cf, const TREADER *t, VD_WHY from, VD_WHY to)
+{
+    const char *mode = cf->fail_mode == QC_FAIL_TEMPFAIL ? "tempfail"
+	: "accept";
+
+    if (from == VD_FAIL_POLICY)
+	log_warnx("fail mode ends (%s): the scanner's policies match",
+		  vd_why_name(from));
+    else if (from != VD_NO_MATCH)
+	log_warnx("fail mode ends (%s): summary %s is usable",
+		  vd_why_name(from), cf->summary_name);
+    if (to == VD_FAIL_POLICY)
+	log_warnx("fail mode begins (%s): policies differ from the "
+		  "scanner's: reload both; applying fail_mode %s",
+		  vd_why_name(to), mode);
+    else if (to != VD_NO_MATCH)
+	log_warnx("fail mode begins (%s): summary %s is %s%s%s; applying "
+		  "fail_mode %s", vd_why_name(to), cf->summary_name,
+		  cond_text(to), t && *t->err ? ": " : "", t ? t->err : "",
+		  mode);
+}
+
+void
+sumr_decide(const QC_CONFIG *cf, const VD_MSG *m, VD_VERDICT *v)
+{
+    TREADER *t = tr_get();
+    int64_t now = shm_mono_ns();
+    VD_SUMMARY s = t ? tr_state(t, cf, now) : VD_SUMMARY_UNREADABLE;
+    int     before, after;
+
+    if (t && s == VD_SUMMARY_OK)
+	t->err[0] = 0;
+    vd_decide(cf, m, s, lookup, t, v);
+    before = atomic_load_explicit(&fail_cond, memory_order_relaxed);
+    after = (int) vd_fail_next((VD_WHY) before, v);
+    if (after != before
+	&& atomic_compare_exchange_strong(&fail_cond, &before, after))
+	log_change(cf, t, (VD_WHY) before, (VD_WHY) after);
+}
+
+VD_WHY
+sumr_fail_condition(void)
+{
+    return (VD_WHY) atomic_load(&fail_cond);
 }
 
 void
 sumr_shutdown(void)
 {
-    pthread_mutex_lock(&lock);
-    shm_reader_close(reader);
-    reader = 0;
-    pthread_mutex_unlock(&lock);
+    TREADER *t;
+
+    pthread_once(&key_once, make_key);
+    if (key_ok && (t = pthread_getspecific(key)) != 0) {
+	pthread_setspecific(key, 0);
+	tr_free(t);
+    }
 }

@@ -1,23 +1,33 @@
 /*
- * sumr - the milter's view of the summary: whether it is usable, and
- * lookups in its throttle set, shared by every worker thread.
+ * sumr - the milter's view of the summary: whether it is usable, lookups
+ * in its throttle set, and the fail-mode log.
  *
- * sumr_state() opens the summary when needed (at most once a second while
- * it is missing), checks the writer's heartbeat, and logs each change of
- * state once, not per message.  sumr_lookup() is a VD_LOOKUP.
+ * Lock-free: every worker thread has its own reader (SHM_R, in a
+ * pthread key whose destructor closes it), so parallel sessions never
+ * wait for each other.  This is a per-thread cache of a mapping, not
+ * connection state: any thread can decide for any connection.  A reader
+ * opens the summary when needed (at most once a second while it cannot),
+ * judges the writer's heartbeat by the monotonic clock
+ * (shm_reader_age_ms()), and checks that the scanner published for the
+ * policies this milter has (QC_CONFIG.policies_digest).
+ *
+ * sumr_decide() decides one message as the MAIL FROM callback must:
+ * state, vd_decide(), and then the fail condition of the process
+ * (vd_fail_next()) is advanced with a compare-and-swap; the one thread
+ * that moves it logs the change, once when a fail mode begins and once
+ * when it ends.
  */
 #ifndef QSHAPE_SUMR_H
 #define QSHAPE_SUMR_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "verdict.h"
 
-extern VD_SUMMARY sumr_state(const char *name, int64_t stale_after,
-			     int64_t now);
-extern int sumr_lookup(void *ctx, int kind, const char *key, size_t len,
-		       uint64_t policy_digest, QS_THROTTLE *out);
+extern void sumr_decide(const QC_CONFIG *, const VD_MSG *, VD_VERDICT *);
+
+/* The fail condition now in force (VD_NO_MATCH: none), for tests. */
+extern VD_WHY sumr_fail_condition(void);
+
+/* Close the calling thread's reader (the others close at thread exit). */
 extern void sumr_shutdown(void);
 
 #endif

@@ -2,14 +2,16 @@
  * verdict - what qshape-milter does with a new message.  See verdict.h.
  *
  * Keys are computed with the normaliser the scanner uses (addr.h), from
- * the whole address; a key longer than QS_KEY_BYTES - 1 is looked up by
- * its first bytes and the hash of all of it (shm.h).
+ * the whole address in its queue-file form (envaddr.h); a key longer than
+ * QS_KEY_BYTES - 1 is looked up by its first bytes and the hash of all of
+ * it (shm.h).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "addr.h"
+#include "envaddr.h"
 #include "verdict.h"
 
 static const char *const why_name[] = {
@@ -24,6 +26,8 @@ static const char *const why_name[] = {
     [VD_FAIL_STALE] = "summary_stale",
     [VD_FAIL_FOREIGN] = "summary_unknown_version",
     [VD_FAIL_LOOKUP] = "summary_unreadable",
+    [VD_FAIL_UNTRUSTED] = "summary_untrusted",
+    [VD_FAIL_POLICY] = "policy_mismatch",
 };
 
 const char *
@@ -33,53 +37,37 @@ vd_why_name(VD_WHY w)
 	&& why_name[w] ? why_name[w] : "unknown";
 }
 
-const char *
-vd_action_name(VD_ACTION a)
+/* Parent domains up to this long are made on the stack. */
+#define ADDR_STACK	VD_KEYS_STACK
+
+int
+vd_keys_make(const char *sender, size_t len, VD_KEYS *k)
 {
-    return a == VD_TEMPFAIL ? "tempfail" : a == VD_HOLD ? "hold" : "accept";
+    size_t  need = ADDR_DOMAIN_BUFSIZE(ENVADDR_BUFSIZE(len));
+
+    k->heap = 0;
+    k->internal = k->space[0];
+    k->sender = k->space[1];
+    k->domain = k->space[2];
+    if (need > sizeof(k->space[0])) {
+	if ((k->heap = malloc(3 * need)) == 0)
+	    return -1;
+	k->internal = k->heap;
+	k->sender = k->heap + need;
+	k->domain = k->heap + 2 * need;
+    }
+    k->internal_len = envaddr_internal(sender, len, k->internal, &k->flags);
+    k->domain_len = addr_qshape_domain(k->internal, k->internal_len,
+				       k->domain);
+    k->sender_len = addr_sender_key(k->internal, k->internal_len, k->sender);
+    return 0;
 }
 
 void
-vd_strip_brackets(const char **addr, size_t *len)
+vd_keys_free(VD_KEYS *k)
 {
-    if (*len >= 2 && (*addr)[0] == '<' && (*addr)[*len - 1] == '>') {
-	(*addr)++;
-	*len -= 2;
-    }
-}
-
-/* Addresses up to this long are normalised on the stack. */
-#define ADDR_STACK	1024
-
-/* The message's keys, normalised once, from the whole address: the
- * scanner does not cut addresses either. */
-typedef struct KEYS {
-    char    stack[2][ADDR_DOMAIN_BUFSIZE(ADDR_STACK)];
-    char   *heap;
-    char   *domain;
-    size_t  domain_len;
-    char   *sender;
-    size_t  sender_len;
-} KEYS;
-
-/* 0, or -1 when a long address could not be given room. */
-static int
-make_keys(const VD_MSG *m, KEYS *k)
-{
-    size_t  need = ADDR_DOMAIN_BUFSIZE(m->sender_len);
-
+    free(k->heap);
     k->heap = 0;
-    k->domain = k->stack[0];
-    k->sender = k->stack[1];
-    if (m->sender_len > ADDR_STACK) {
-	if ((k->heap = malloc(2 * need)) == 0)
-	    return -1;
-	k->domain = k->heap;
-	k->sender = k->heap + need;
-    }
-    k->domain_len = addr_qshape_domain(m->sender, m->sender_len, k->domain);
-    k->sender_len = addr_sender_key(m->sender, m->sender_len, k->sender);
-    return 0;
 }
 
 static int
@@ -113,16 +101,18 @@ domain_exempt(const CFG_STRLIST *l, const char *d, size_t len)
 }
 
 static VD_WHY
-exempt(const QC_CONFIG *cf, const VD_MSG *m, const KEYS *k)
+exempt(const QC_CONFIG *cf, const VD_MSG *m, const VD_KEYS *k)
 {
     const QC_EXEMPT *e = &cf->exempt;
     size_t  i;
 
-    if (e->null_sender && m->sender_len == 0)
+    if (e->null_sender && k->internal_len == 0)
 	return VD_EXEMPT_NULL_SENDER;
-    if (m->sender_len && in_list(&e->senders, k->sender, k->sender_len, 1))
+    if (k->internal_len
+	&& in_list(&e->senders, k->sender, k->sender_len, 1))
 	return VD_EXEMPT_SENDER;
-    if (m->sender_len && domain_exempt(&e->domains, k->domain, k->domain_len))
+    if (k->internal_len
+	&& domain_exempt(&e->domains, k->domain, k->domain_len))
 	return VD_EXEMPT_DOMAIN;
     for (i = 0; m->client_family && i < e->nnets; i++)
 	if (qc_net_match(&e->nets[i], m->client_family, m->client_addr))
@@ -153,7 +143,7 @@ try_key(const QC_CONFIG *cf, int p, int kind, const char *key, size_t len,
 /* The first policy whose key of the message is throttled.  The parent
  * chain is walked in place: parents only ever get shorter. */
 static int
-find_match(const QC_CONFIG *cf, const VD_MSG *m, KEYS *k, VD_LOOKUP fn,
+find_match(const QC_CONFIG *cf, const VD_MSG *m, VD_KEYS *k, VD_LOOKUP fn,
 	   void *ctx, VD_VERDICT *v)
 {
     char    pstack[ADDR_DOMAIN_BUFSIZE(ADDR_STACK)];
@@ -203,7 +193,7 @@ fail(const QC_CONFIG *cf, const VD_MSG *m, VD_WHY why, VD_VERDICT *v)
 {
     v->why = why;
     v->action = cf->fail_mode == QC_FAIL_TEMPFAIL && !m->local ?
-	VD_TEMPFAIL : VD_ACCEPT;
+	QS_ACTION_TEMPFAIL : QS_ACTION_ACCEPT;
 }
 
 /* What the matched policy's action means for this message. */
@@ -215,42 +205,76 @@ act(const QC_CONFIG *cf, const VD_MSG *m, VD_VERDICT *v)
 
     v->why = VD_MATCH;
     v->policy_action = a;
-    if (cf->dry_run || a == QC_ACTION_LOG || a == QC_ACTION_ACCEPT) {
+    if (cf->dry_run || a == QS_ACTION_LOG || a == QS_ACTION_ACCEPT) {
 	v->suppressed = 1;
-	v->action = VD_ACCEPT;
+	v->action = QS_ACTION_ACCEPT;
     } else {
-	v->action = a == QC_ACTION_TEMPFAIL ? VD_TEMPFAIL : VD_HOLD;
+	v->action = a == QS_ACTION_TEMPFAIL ? QS_ACTION_TEMPFAIL
+	    : QS_ACTION_HOLD;
     }
+}
+
+static VD_WHY
+state_why(VD_SUMMARY state)
+{
+    switch (state) {
+    case VD_SUMMARY_OK:
+	return VD_NO_MATCH;
+    case VD_SUMMARY_STALE:
+	return VD_FAIL_STALE;
+    case VD_SUMMARY_FOREIGN:
+	return VD_FAIL_FOREIGN;
+    case VD_SUMMARY_UNTRUSTED:
+	return VD_FAIL_UNTRUSTED;
+    case VD_SUMMARY_UNREADABLE:
+	return VD_FAIL_LOOKUP;
+    case VD_SUMMARY_POLICIES:
+	return VD_FAIL_POLICY;
+    case VD_SUMMARY_MISSING:
+    default:
+	return VD_FAIL_MISSING;
+    }
+}
+
+static void
+keep_sender(const VD_KEYS *k, VD_VERDICT *v)
+{
+    size_t  n = k->sender_len < QS_KEY_BYTES - 1 ? k->sender_len
+	: QS_KEY_BYTES - 1;
+
+    memcpy(v->sender_key, k->sender, n);
+    v->sender_key[n] = 0;
+    v->sender_flags = k->flags;
 }
 
 void
 vd_decide(const QC_CONFIG *cf, const VD_MSG *m, VD_SUMMARY state,
 	  VD_LOOKUP fn, void *ctx, VD_VERDICT *v)
 {
-    KEYS    k;
+    VD_KEYS k;
     VD_WHY  why;
     int     rc;
 
     memset(v, 0, sizeof(*v));
     v->policy = -1;
-    v->action = VD_ACCEPT;
-    if (state != VD_SUMMARY_OK) {
-	fail(cf, m, state == VD_SUMMARY_STALE ? VD_FAIL_STALE
-	     : state == VD_SUMMARY_FOREIGN ? VD_FAIL_FOREIGN
-	     : VD_FAIL_MISSING, v);
+    v->action = QS_ACTION_ACCEPT;
+    if (vd_keys_make(m->sender, m->sender_len, &k) < 0) {
+	fail(cf, m, VD_FAIL_LOOKUP, v);
 	return;
     }
-    if (make_keys(m, &k) < 0) {
-	fail(cf, m, VD_FAIL_LOOKUP, v);
+    keep_sender(&k, v);
+    if (state != VD_SUMMARY_OK) {
+	vd_keys_free(&k);
+	fail(cf, m, state_why(state), v);
 	return;
     }
     if ((why = exempt(cf, m, &k)) != VD_NO_MATCH) {
 	v->why = why;
-	free(k.heap);
+	vd_keys_free(&k);
 	return;
     }
     rc = find_match(cf, m, &k, fn, ctx, v);
-    free(k.heap);
+    vd_keys_free(&k);
     if (rc < 0) {
 	v->policy = -1;
 	fail(cf, m, VD_FAIL_LOOKUP, v);
@@ -259,5 +283,28 @@ vd_decide(const QC_CONFIG *cf, const VD_MSG *m, VD_SUMMARY state,
 	v->why = VD_NO_MATCH;
     } else {
 	act(cf, m, v);
+    }
+}
+
+VD_WHY
+vd_fail_next(VD_WHY before, const VD_VERDICT *v)
+{
+    switch (v->why) {
+    case VD_FAIL_MISSING:
+    case VD_FAIL_STALE:
+    case VD_FAIL_FOREIGN:
+    case VD_FAIL_LOOKUP:
+    case VD_FAIL_UNTRUSTED:
+    case VD_FAIL_POLICY:
+	return v->why;
+    case VD_EXEMPT_SENDER:
+    case VD_EXEMPT_DOMAIN:
+    case VD_EXEMPT_NETWORK:
+    case VD_EXEMPT_SASL:
+    case VD_EXEMPT_NULL_SENDER:
+	/* The summary was usable; no lookup said whether lookups work. */
+	return before == VD_FAIL_LOOKUP ? before : VD_NO_MATCH;
+    default:
+	return VD_NO_MATCH;
     }
 }

@@ -1,7 +1,8 @@
 /*
  * Unit tests for verdict, the milter's decision function: every exemption
- * kind, IPv6 networks, parent-domain matches, each action, each fail mode,
- * and mail from sendmail(1).
+ * kind, IPv6 networks, parent-domain matches, each action, each fail mode
+ * (policy mismatch included) and its transitions, sender keys from every
+ * form of MAIL FROM, and mail from sendmail(1).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,8 +17,8 @@
 
 #include "verdict.h"
 
-/* Policies 0..3: sender_domain tempfail, parent_domain hold, client
- * address hold, sasl_username log.  */
+/* Policies 0..4: sender_domain tempfail, parent_domain hold, client
+ * address hold, sasl_username log, sender tempfail.  */
 static const char conf_text[] =
     "summary_name = \"/qshape-test-verdict\";\n"
     "scanner: { queues = [\"incoming\", \"active\"]; };\n"
@@ -27,7 +28,9 @@ static const char conf_text[] =
     " { name = \"parents\"; key = \"parent_domain\"; action = \"hold\";\n"
     "   local_action = \"accept\"; },\n"
     " { name = \"clients\"; key = \"client_address\"; action = \"hold\"; },\n"
-    " { name = \"users\"; key = \"sasl_username\"; action = \"log\"; }\n"
+    " { name = \"users\"; key = \"sasl_username\"; action = \"log\"; },\n"
+    " { name = \"senders\"; key = \"sender\"; action = \"tempfail\";\n"
+    "   reply = \"450 4.7.1 Not you\"; }\n"
     ");\n"
     "exempt: {\n"
     " senders = [\"Boss@Flood.Example\"];\n"
@@ -53,6 +56,7 @@ static const struct {
     {QS_KEY_CLIENT_ADDRESS, "192.0.2.9", 2},
     {QS_KEY_SASL_USERNAME, "spammer", 3},
     {QS_KEY_SASL_USERNAME, "trusted", 3},
+    {QS_KEY_SENDER, "spammer@evil.example", 4},
 };
 
 static int lookup_fails;
@@ -119,7 +123,6 @@ decide(const char *sender, const char *client, const char *sasl, int local,
     memset(&m, 0, sizeof(m));
     m.sender = sender;
     m.sender_len = strlen(sender);
-    vd_strip_brackets(&m.sender, &m.sender_len);
     if (client && inet_pton(AF_INET, client, m.client_addr) == 1)
 	m.client_family = AF_INET;
     else if (client && inet_pton(AF_INET6, client, m.client_addr) == 1)
@@ -138,7 +141,7 @@ actions(void **state)
 
     (void) state;
     v = decide("<Spam@FLOOD.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
-    assert_int_equal(v.action, VD_TEMPFAIL);
+    assert_int_equal(v.action, QS_ACTION_TEMPFAIL);
     assert_int_equal(v.why, VD_MATCH);
     assert_int_equal(v.policy, 0);
     assert_int_equal(v.kind, QS_KEY_SENDER_DOMAIN);
@@ -147,26 +150,26 @@ actions(void **state)
 
     /* Parent domain: the closest parent first, TLDs never. */
     v = decide("<a@x.y.big.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
-    assert_int_equal(v.action, VD_HOLD);
+    assert_int_equal(v.action, QS_ACTION_HOLD);
     assert_int_equal(v.policy, 1);
     assert_string_equal(v.key, ".big.example");
 
     /* Client address, IPv6 as inet_ntop prints it. */
     v = decide("<a@ham.example>", "2001:db8:2::7", 0, 0, VD_SUMMARY_OK);
-    assert_int_equal(v.action, VD_HOLD);
+    assert_int_equal(v.action, QS_ACTION_HOLD);
     assert_int_equal(v.policy, 2);
     assert_string_equal(v.key, "2001:db8:2::7");
 
     /* log: accepted, but matched. */
     v = decide("<a@ham.example>", "198.51.100.1", "spammer", 0,
 	       VD_SUMMARY_OK);
-    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
     assert_int_equal(v.why, VD_MATCH);
     assert_int_equal(v.suppressed, 1);
     assert_int_equal(v.policy_action, QC_ACTION_LOG);
 
     v = decide("<a@ham.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
-    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
     assert_int_equal(v.why, VD_NO_MATCH);
     assert_int_equal(v.policy, -1);
 }
@@ -207,7 +210,7 @@ fail_modes(void **state)
     (void) state;
     v = decide("<x@flood.example>", "198.51.100.1", 0, 0,
 	       VD_SUMMARY_MISSING);
-    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
     assert_int_equal(v.why, VD_FAIL_MISSING);
     assert_int_equal(decide("<x@flood.example>", 0, 0, 0,
 			    VD_SUMMARY_STALE).why, VD_FAIL_STALE);
@@ -216,14 +219,14 @@ fail_modes(void **state)
     lookup_fails = 1;
     v = decide("<x@flood.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
     lookup_fails = 0;
-    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
     assert_int_equal(v.why, VD_FAIL_LOOKUP);
     /* fail_mode = tempfail, except for sendmail(1) mail. */
     cf->fail_mode = QC_FAIL_TEMPFAIL;
     assert_int_equal(decide("<x@a.example>", 0, 0, 0,
-			    VD_SUMMARY_STALE).action, VD_TEMPFAIL);
+			    VD_SUMMARY_STALE).action, QS_ACTION_TEMPFAIL);
     assert_int_equal(decide("x@a.example", 0, 0, 1,
-			    VD_SUMMARY_STALE).action, VD_ACCEPT);
+			    VD_SUMMARY_STALE).action, QS_ACTION_ACCEPT);
     cf->fail_mode = QC_FAIL_ACCEPT;
 }
 
@@ -235,22 +238,22 @@ local_mail(void **state)
 
     (void) state;
     v = decide("spam@flood.example", "127.0.0.1", 0, 1, VD_SUMMARY_OK);
-    assert_int_equal(v.action, VD_HOLD);
+    assert_int_equal(v.action, QS_ACTION_HOLD);
     assert_int_equal(v.policy_action, QC_ACTION_HOLD);
     cf->policies[0].local_action = QC_ACTION_ACCEPT;
     v = decide("spam@flood.example", "127.0.0.1", 0, 1, VD_SUMMARY_OK);
-    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
     assert_int_equal(v.suppressed, 1);
     cf->policies[0].local_action = QC_ACTION_HOLD;
     /* local_action applies whatever the action: hold -> accept here. */
     v = decide("a@x.y.big.example", "127.0.0.1", 0, 1, VD_SUMMARY_OK);
     assert_int_equal(v.why, VD_MATCH);
-    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
     assert_int_equal(v.policy_action, QC_ACTION_ACCEPT);
     /* dry_run accepts everything, and says what it would have done. */
     cf->dry_run = 1;
     v = decide("<spam@flood.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
-    assert_int_equal(v.action, VD_ACCEPT);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
     assert_int_equal(v.policy_action, QC_ACTION_TEMPFAIL);
     assert_int_equal(v.suppressed, 1);
     cf->dry_run = 0;
@@ -281,13 +284,111 @@ hostile(void **state)
     /* Unbalanced: not stripped, but the domain is still flood.example. */
     assert_int_equal(decide("<x@flood.example", 0, 0, 0,
 			    VD_SUMMARY_OK).why, VD_MATCH);
-    assert_int_equal(decide("<", 0, 0, 0, VD_SUMMARY_OK).why, VD_NO_MATCH);
+    /* "<" is the null sender to Postfix too (no address in it). */
+    assert_int_equal(decide("<", 0, 0, 0, VD_SUMMARY_OK).why,
+		     VD_EXEMPT_NULL_SENDER);
     assert_int_equal(decide("", 0, 0, 0, VD_SUMMARY_OK).why,
 		     VD_EXEMPT_NULL_SENDER);
     assert_int_equal(decide("<x@bücher.example>", 0, 0, 0,
 			    VD_SUMMARY_OK).why, VD_NO_MATCH);
     assert_string_equal(vd_why_name(VD_FAIL_STALE), "summary_stale");
-    assert_string_equal(vd_action_name(VD_HOLD), "hold");
+    assert_string_equal(vd_why_name(VD_FAIL_POLICY), "policy_mismatch");
+    assert_string_equal(vd_why_name(VD_FAIL_UNTRUSTED), "summary_untrusted");
+}
+
+/* Every form Postfix turns into spammer@evil.example gets that key. */
+static void
+sender_forms(void **state)
+{
+    static const char *const forms[] = {
+	"<spammer@evil.example>", "spammer@evil.example",
+	"<\"spammer\"@evil.example>", "<@relay.example:spammer@evil.example>",
+	"<@a.example,@b.example:spammer@evil.example>",
+	"<SPAMMER@Evil.Example>", "<spammer@evil.example.>",
+	"<\"sp\\amm\\er\"@EVIL.example.>", "<evil.example!spammer>",
+	"<spammer%evil.example>", "<spammer(comment)@evil.example>",
+    };
+    VD_VERDICT v;
+    size_t  i;
+
+    (void) state;
+    for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+	v = decide(forms[i], "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+	if (v.why != VD_MATCH || v.policy != 4)
+	    fail_msg("%s: %s policy %d", forms[i], vd_why_name(v.why),
+		     v.policy);
+	assert_int_equal(v.action, QS_ACTION_TEMPFAIL);
+	assert_string_equal(v.key, "spammer@evil.example");
+	assert_string_equal(v.sender_key, "spammer@evil.example");
+    }
+    /* Near misses stay misses. */
+    assert_int_equal(decide("<spammer@evil.example..>", "198.51.100.1", 0,
+			    0, VD_SUMMARY_OK).why, VD_NO_MATCH);
+    assert_int_equal(decide("<\"spammer \"@evil.example>", "198.51.100.1",
+			    0, 0, VD_SUMMARY_OK).why, VD_NO_MATCH);
+    /* The exemption list sees the same key. */
+    assert_int_equal(decide("<\"Boss\"@flood.example.>", "198.51.100.1", 0,
+			    0, VD_SUMMARY_OK).why, VD_EXEMPT_SENDER);
+}
+
+/* The scanner published for other policies: the fail mode, never a
+ * policy's action or reply. */
+static void
+policy_mismatch(void **state)
+{
+    VD_VERDICT v;
+
+    (void) state;
+    v = decide("<spam@flood.example>", "198.51.100.1", 0, 0,
+	       VD_SUMMARY_POLICIES);
+    assert_int_equal(v.why, VD_FAIL_POLICY);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
+    assert_int_equal(v.policy, -1);
+    cf->fail_mode = QC_FAIL_TEMPFAIL;
+    v = decide("<spam@flood.example>", "198.51.100.1", 0, 0,
+	       VD_SUMMARY_POLICIES);
+    assert_int_equal(v.action, QS_ACTION_TEMPFAIL);
+    assert_int_equal(v.policy, -1);
+    v = decide("spam@flood.example", "127.0.0.1", 0, 1,
+	       VD_SUMMARY_POLICIES);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
+    cf->fail_mode = QC_FAIL_ACCEPT;
+    assert_int_equal(decide("<x@a.example>", 0, 0, 0,
+			    VD_SUMMARY_UNTRUSTED).why, VD_FAIL_UNTRUSTED);
+    assert_int_equal(decide("<x@a.example>", 0, 0, 0,
+			    VD_SUMMARY_UNREADABLE).why, VD_FAIL_LOOKUP);
+}
+
+/* vd_fail_next: begins, changes, ends; exemptions keep a lookup failure. */
+static void
+fail_transitions(void **state)
+{
+    VD_VERDICT v;
+
+    (void) state;
+    v = decide("<x@a.example>", 0, 0, 0, VD_SUMMARY_STALE);
+    assert_int_equal(vd_fail_next(VD_NO_MATCH, &v), VD_FAIL_STALE);
+    assert_int_equal(vd_fail_next(VD_FAIL_STALE, &v), VD_FAIL_STALE);
+    assert_int_equal(vd_fail_next(VD_FAIL_MISSING, &v), VD_FAIL_STALE);
+    v = decide("<x@a.example>", 0, 0, 0, VD_SUMMARY_POLICIES);
+    assert_int_equal(vd_fail_next(VD_NO_MATCH, &v), VD_FAIL_POLICY);
+    /* A decision on a usable summary ends any condition... */
+    v = decide("<x@a.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    assert_int_equal(vd_fail_next(VD_FAIL_POLICY, &v), VD_NO_MATCH);
+    assert_int_equal(vd_fail_next(VD_FAIL_LOOKUP, &v), VD_NO_MATCH);
+    v = decide("<spam@flood.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(vd_fail_next(VD_FAIL_STALE, &v), VD_NO_MATCH);
+    /* ...but one without a lookup cannot end a lookup failure. */
+    v = decide("<>", 0, 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_EXEMPT_NULL_SENDER);
+    assert_int_equal(vd_fail_next(VD_FAIL_LOOKUP, &v), VD_FAIL_LOOKUP);
+    assert_int_equal(vd_fail_next(VD_FAIL_STALE, &v), VD_NO_MATCH);
+    /* A failed lookup begins one. */
+    lookup_fails = 1;
+    v = decide("<x@a.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    lookup_fails = 0;
+    assert_int_equal(vd_fail_next(VD_NO_MATCH, &v), VD_FAIL_LOOKUP);
 }
 
 int
@@ -299,6 +400,9 @@ main(void)
 	cmocka_unit_test(fail_modes),
 	cmocka_unit_test(local_mail),
 	cmocka_unit_test(hostile),
+	cmocka_unit_test(sender_forms),
+	cmocka_unit_test(policy_mismatch),
+	cmocka_unit_test(fail_transitions),
     };
 
     return cmocka_run_group_tests_name("verdict", tests, setup, teardown);
