@@ -96,14 +96,16 @@ $(B)/test_%: $(B)/tests/unit/test_%.o $(B)/libqshape.a
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
-# The scanner's test links the scanner's modules, without its main().
+# The tests of the scanner's modules link them, without its main().
 SCAND_MODS = $(filter-out src/scand/scand.c,$(SCAND_SRC))
-$(B)/tests/unit/test_scanner.o $(B)/asan/tests/unit/test_scanner.o: \
-	CPPFLAGS += -Isrc/scand
-$(B)/test_scanner: $(B)/tests/unit/test_scanner.o \
+SCAND_TESTS = scanner sc_body watch
+$(SCAND_TESTS:%=$(B)/tests/unit/test_%.o) \
+    $(SCAND_TESTS:%=$(B)/asan/tests/unit/test_%.o): CPPFLAGS += -Isrc/scand
+$(SCAND_TESTS:%=$(B)/test_%): $(B)/test_%: $(B)/tests/unit/test_%.o \
 	    $(SCAND_MODS:%.c=$(B)/%.o) $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
-$(B)/asan/test_scanner: $(B)/asan/tests/unit/test_scanner.o \
+$(SCAND_TESTS:%=$(B)/asan/test_%): $(B)/asan/test_%: \
+	    $(B)/asan/tests/unit/test_%.o \
 	    $(SCAND_MODS:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 

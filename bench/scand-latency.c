@@ -4,7 +4,7 @@
  *	scand-latency reconcile QUEUE_DIR QUEUE ROUNDS
  *
  * Builds the scanner's state on QUEUE_DIR/QUEUE with the scanner's own
- * code (sc_create() and sc_reconcile() of src/scand/scanner.c, linked in),
+ * code (sc_create() and sc_reconcile() of src/scand/, linked in),
  * as qshape-scand does at start-up, then, ROUNDS times: a reconcile of the
  * unchanged queue, a bare listing of the same directories (opendir,
  * readdir, closedir: the floor of any reconcile that lists them), and a
@@ -76,15 +76,6 @@ mono(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static int64_t
-real_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -228,14 +219,14 @@ cmd_reconcile(int argc, char **argv)
     if ((sc = sc_create(&conf, err, sizeof(err))) == 0)
 	log_fatalx("%s", err);
     t = mono();
-    sc_reconcile(sc, real_ms() / 1000);
+    sc_reconcile(sc, sc_now());
     t = mono() - t;
     printf("messages=%zu initial=%.6f\n", ix_messages(sc_index(sc)), t);
-    sc_publish(sc, real_ms());
+    sc_publish(sc, sc_now());
     for (r = 0; r < rounds; r++) {
 	sc_stats(sc, &st0);
 	t = mono();
-	sc_reconcile(sc, real_ms() / 1000);
+	sc_reconcile(sc, sc_now());
 	t = mono() - t;
 	sc_stats(sc, &st1);
 	printf("reconcile=%.6f new=%llu gone=%llu\n", t,
@@ -246,7 +237,7 @@ cmd_reconcile(int argc, char **argv)
 		   (long) (getpid() % 1000) * 1000000 + r);
 	sc_stats(sc, &st0);
 	t = mono();
-	sc_reconcile(sc, real_ms() / 1000);
+	sc_reconcile(sc, sc_now());
 	t = mono() - t;
 	sc_stats(sc, &st1);
 	printf("relist=%.6f new=%llu gone=%llu\n", t,
@@ -257,7 +248,7 @@ cmd_reconcile(int argc, char **argv)
 	t = mono() - t;
 	printf("list=%.6f names=%ld\n", t, names);
 	t = mono();
-	sc_publish(sc, real_ms());
+	sc_publish(sc, sc_now());
 	t = mono() - t;
 	printf("publish=%.6f\n", t);
     }

@@ -122,6 +122,14 @@ qfile_read(QFILE_READER *r, int dirfd, const char *name, unsigned flags,
     int     fd;
 
     memset(res, 0, sizeof(*res));
+    /* The type first: opening a FIFO can block and a device node can act
+     * (a tape rewinds, a terminal changes hands), O_NONBLOCK or not. */
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	res->errnum = errno;
+	return errno == ENOENT ? QFILE_VANISHED : QFILE_UNREADABLE;
+    }
+    if (!S_ISREG(st.st_mode))
+	return QFILE_NOT_REGULAR;
     if ((fd = open_file(r, dirfd, name)) < 0) {
 	res->errnum = errno;
 	return errno == ENOENT ? QFILE_VANISHED

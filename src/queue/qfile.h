@@ -1,10 +1,13 @@
 /*
  * qfile - open, check and parse one queue file, safely.
  *
- * The rules every reader of the queue follows: open with O_NOFOLLOW and
- * O_NONBLOCK (a FIFO must not hang us), never lock, apply Postfix's test of
- * a complete file (regular, owner rwx), read with pread() from a window
- * that starts at the first 4 KiB and grows only when the envelope needs it.
+ * The rules every reader of the queue follows: check the type without
+ * following links and open only a regular file (a FIFO must not hang us,
+ * a device node must not be opened at all), open with O_NOFOLLOW and
+ * O_NONBLOCK all the same (a name swapped in between), never lock, apply
+ * Postfix's test of a complete file (regular, owner rwx), read with
+ * pread() from a window that starts at the first 4 KiB and grows only
+ * when the envelope needs it.
  * Used by the queue walker and by the scanner for single files.
  *
  * A QFILE_READER owns its parser and buffer; the facts it returns stay

@@ -37,6 +37,11 @@ _Static_assert((int) QC_KEY_SENDER_DOMAIN == (int) QS_KEY_SENDER_DOMAIN
 	       && (int) QC_KEY_CLIENT_ADDRESS == (int) QS_KEY_CLIENT_ADDRESS
 	       && (int) QC_KEY_SASL_USERNAME == (int) QS_KEY_SASL_USERNAME,
 	       "QC_KEY_* and QS_KEY_* must agree");
+/* A policy's action is published as the summary's action. */
+_Static_assert((int) QC_ACTION_TEMPFAIL == (int) QS_ACTION_TEMPFAIL
+	       && (int) QC_ACTION_HOLD == (int) QS_ACTION_HOLD
+	       && (int) QC_ACTION_LOG == (int) QS_ACTION_LOG,
+	       "QC_ACTION_* and QS_ACTION_* must agree");
 
 /* Everything one configuration needs, kept alive with its scanner. */
 typedef struct RUN {
@@ -45,15 +50,6 @@ typedef struct RUN {
     SC_CONF sc;
     SCANNER *scanner;
 } RUN;
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A postconf value, or fatal. */
 static void
@@ -106,8 +102,7 @@ make_policies(const QC_CONFIG *cf)
 	p[i].th.name = q->name;
 	p[i].digest = q->digest;
 	p[i].th.kind = q->key;
-	p[i].th.action = q->action == QC_ACTION_TEMPFAIL ? QS_ACTION_TEMPFAIL
-	    : q->action == QC_ACTION_HOLD ? QS_ACTION_HOLD : QS_ACTION_LOG;
+	p[i].th.action = q->action;
 	p[i].th.min_queue = (uint32_t) (min_queue + 0.5);
 	p[i].th.min_count = (uint32_t) q->min_count;
 	p[i].th.min_share = q->min_share;
@@ -168,8 +163,8 @@ run_start(RUN *run, QC_CONFIG *cf, int base_fd, const RUN *prev)
     }
     if (prev)
 	sc_inherit(run->scanner, prev->scanner);
-    sc_reconcile(run->scanner, now_ms() / 1000);
-    sc_publish(run->scanner, now_ms());
+    sc_reconcile(run->scanner, sc_now());
+    sc_publish(run->scanner, sc_now());
     log_info("watching %d queues of %s, %zu messages, %zu policies",
 	     run->sc.nqueues, cf->path, ix_messages(sc_index(run->scanner)),
 	     cf->npolicies);
@@ -262,12 +257,13 @@ signal_fd(void)
     return fd;
 }
 
-/* The loop: returns on SIGTERM or SIGINT. */
+/* The loop: returns on SIGTERM or SIGINT.  Every schedule is on the
+ * monotonic clock: a step of the date delays nothing. */
 static void
 loop(RUN *run, int base_fd, int sigfd)
 {
-    int64_t next_reconcile = now_ms() / 1000
-	+ run->cf->scanner.reconcile_interval;
+    int64_t next_reconcile = sc_now().mono_ms
+	+ run->cf->scanner.reconcile_interval * 1000;
 
     for (;;) {
 	struct pollfd pfd[2] = {
@@ -275,9 +271,9 @@ loop(RUN *run, int base_fd, int sigfd)
 	    {sigfd, POLLIN, 0},
 	};
 	struct signalfd_siginfo si;
-	int64_t t = now_ms();
+	SC_TIME t = sc_now();
 	int64_t wait = sc_publish_due(run->scanner, t);
-	int64_t rwait = next_reconcile * 1000 - t;
+	int64_t rwait = next_reconcile - t.mono_ms;
 
 	if (rwait < wait)
 	    wait = rwait < 0 ? 0 : rwait;
@@ -287,8 +283,8 @@ loop(RUN *run, int base_fd, int sigfd)
 	    while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 		    reload(run, base_fd);
-		    next_reconcile = now_ms() / 1000
-			+ run->cf->scanner.reconcile_interval;
+		    next_reconcile = sc_now().mono_ms
+			+ run->cf->scanner.reconcile_interval * 1000;
 		} else {
 		    log_info("signal %u: exiting", si.ssi_signo);
 		    return;
@@ -297,10 +293,11 @@ loop(RUN *run, int base_fd, int sigfd)
 	}
 	if ((pfd[0].revents & POLLIN) && sc_events(run->scanner))
 	    next_reconcile = 0;
-	t = now_ms();
-	if (t / 1000 >= next_reconcile) {
-	    sc_reconcile(run->scanner, t / 1000);
-	    next_reconcile = t / 1000 + run->cf->scanner.reconcile_interval;
+	t = sc_now();
+	if (t.mono_ms >= next_reconcile) {
+	    sc_reconcile(run->scanner, t);
+	    next_reconcile = t.mono_ms
+		+ run->cf->scanner.reconcile_interval * 1000;
 	}
 	if (sc_publish_due(run->scanner, t) == 0)
 	    sc_publish(run->scanner, t);

@@ -7,6 +7,20 @@
  * readable, sc_reconcile() every reconcile interval (and when sc_events()
  * asks for it), and sc_publish() when sc_publish_due() says so.
  *
+ * Clocks.  Every call that needs the time takes an SC_TIME, one moment
+ * read on both clocks (sc_now(); tests pass their own).  The monotonic
+ * clock drives every schedule: publication coalescing, the heartbeat, and
+ * the throttle state (since, hold_until, min_hold_time); a step of the
+ * wall clock changes none of them.  Wall time is only for what people
+ * read and for message ages (a queue file records its arrival in wall
+ * time, as qshape reads it): the published since and hold_until are the
+ * monotonic deadlines shown as wall time at the moment of publication.
+ *
+ * The work is split along its seams: sc_events.c (inotify events to the
+ * index), sc_reconcile.c (rescans), sc_body.c (the summary body, a pure
+ * function of the index, the throttle state and the time), scanner.c
+ * (the handle, the state machine and publication).
+ *
  * Errors: sc_create() returns NULL and a reason.  Other calls log what
  * goes wrong and carry on: the queue is the state, and the next reconcile
  * repairs any drift.
@@ -42,12 +56,19 @@ typedef struct SC_CONF {
     int64_t heartbeat_interval_ms;	/* republish at least this often */
 } SC_CONF;
 
+/* One moment on both clocks. */
+typedef struct SC_TIME {
+    int64_t wall_ms;			/* CLOCK_REALTIME, ms since epoch */
+    int64_t mono_ms;			/* CLOCK_MONOTONIC, ms */
+} SC_TIME;
+
 typedef struct SC_STATS {
     uint64_t parsed;			/* files parsed since start */
     uint64_t moved;			/* renames followed without parsing */
     uint64_t removed;
     uint64_t vanished;			/* moved on before we read them */
-    uint64_t skipped;			/* corrupt or unreadable */
+    uint64_t skipped;			/* corrupt, unreadable, or not a
+					 * regular file (never opened) */
     uint64_t reconciles;
     uint64_t queues_listed;		/* by reconciles (unchanged: skipped) */
     uint64_t publications;
@@ -72,15 +93,20 @@ extern int sc_fd(const SCANNER *);
 /* Apply pending inotify events.  Returns 1 when a reconcile is needed. */
 extern int sc_events(SCANNER *);
 
-/* Rescan the queue: parse files the index does not know, drop the ones
- * that are gone.  'now' (seconds) is recorded as the last reconcile. */
-extern void sc_reconcile(SCANNER *, int64_t now);
+/* Both clocks, now. */
+extern SC_TIME sc_now(void);
 
-/* Milliseconds until a publication is due (0: now). */
-extern int64_t sc_publish_due(const SCANNER *, int64_t now_ms);
+/* Rescan the queue: parse files the index does not know, drop the ones
+ * that are gone.  now's wall time is published as the last reconcile. */
+extern void sc_reconcile(SCANNER *, SC_TIME now);
+
+/* Milliseconds until a publication is due (0: now), by the monotonic
+ * clock: changes wait publish_interval_ms, and the heartbeat republishes
+ * heartbeat_interval_ms after the last publication. */
+extern int64_t sc_publish_due(const SCANNER *, SC_TIME now);
 
 /* Run the state machine and publish the summary. */
-extern void sc_publish(SCANNER *, int64_t now_ms);
+extern void sc_publish(SCANNER *, SC_TIME now);
 
 extern void sc_stats(const SCANNER *, SC_STATS *);
 extern const IX *sc_index(const SCANNER *);

@@ -3,6 +3,16 @@
  *
  * Each watched directory keeps an open descriptor, so that the scanner can
  * openat() a file named in an event without building paths.
+ *
+ * That descriptor pins the directory: while it is open, rmdir() does not
+ * free the inode, and the kernel sends neither IN_DELETE_SELF nor
+ * IN_IGNORED for its watch.  So a subdirectory is let go when its PARENT
+ * reports it deleted or moved out (IN_DELETE / IN_MOVED_FROM with
+ * IN_ISDIR): its watch is removed, its descriptor closed, with those of
+ * everything watched below it.  A watch the kernel ends by itself
+ * (IN_DELETE_SELF, IN_MOVE_SELF, IN_IGNORED: a top queue directory, or a
+ * file system unmounted) is let go the same way.  Slots are reused, so
+ * what the watch holds is bounded by the directories that exist.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +37,8 @@ typedef struct WDIR {
     int     fd;				/* open directory */
     int     queue;
     int     depth;
+    int     parent;			/* watch of the parent, -1: a queue */
+    char   *name;			/* in the parent (0 for a queue) */
 } WDIR;
 
 struct WATCH {
@@ -47,9 +59,27 @@ find(WATCH *w, int wd)
     return 0;
 }
 
-/* Watch a directory, then its subdirectories.  -1 only for a top queue. */
+/* A free slot, or a new one. */
+static WDIR *
+slot(WATCH *w)
+{
+    size_t  i;
+
+    for (i = 0; i < w->ndir; i++)
+	if (w->dir[i].wd < 0)
+	    return &w->dir[i];
+    if (w->ndir == w->cap) {
+	w->cap = w->cap ? 2 * w->cap : 32;
+	w->dir = xrealloc(w->dir, w->cap * sizeof(*w->dir));
+    }
+    return &w->dir[w->ndir++];
+}
+
+/* Watch a directory, then its subdirectories.  -1 only for a top queue.
+ * parent is the watch of the directory 'at', -1 for a queue. */
 static int
-add_dir(WATCH *w, int at, const char *name, int queue, int depth)
+add_dir(WATCH *w, int at, const char *name, int queue, int depth,
+	int parent)
 {
     int     fd, wd, sub;
     char    path[64];
@@ -65,24 +95,23 @@ add_dir(WATCH *w, int at, const char *name, int queue, int depth)
 	close(fd);
 	return -1;
     }
-    if (find(w, wd) == 0) {
-	if (w->ndir == w->cap) {
-	    w->cap = w->cap ? 2 * w->cap : 32;
-	    w->dir = xrealloc(w->dir, w->cap * sizeof(*w->dir));
-	}
-	w->dir[w->ndir++] = (WDIR) {wd, fd, queue, depth};
-    } else {
+    if (find(w, wd) != 0) {
 	close(fd);
 	return 0;
     }
-    if (depth >= MAX_DEPTH || (sub = dup(fd)) < 0
-	|| (dp = fdopendir(sub)) == 0)
+    *slot(w) = (WDIR) {wd, fd, queue, depth, parent,
+		       parent < 0 ? 0 : xstrdup(name)};
+    if (depth >= MAX_DEPTH || (sub = dup(fd)) < 0)
 	return 0;
+    if ((dp = fdopendir(sub)) == 0) {
+	close(sub);
+	return 0;
+    }
     while ((de = readdir(dp)) != 0) {
 	if (de->d_name[0] == '.')
 	    continue;
 	if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)
-	    (void) add_dir(w, fd, de->d_name, queue, depth + 1);
+	    (void) add_dir(w, fd, de->d_name, queue, depth + 1, wd);
     }
     closedir(dp);
     return 0;
@@ -102,7 +131,7 @@ watch_create(int base_fd, const char *const *queues, int nqueues,
     }
     for (i = 0; i < nqueues; i++) {
 	if (add_dir(w, queues[i][0] == '/' ? AT_FDCWD : base_fd, queues[i],
-		    i, 0) < 0) {
+		    i, 0, -1) < 0) {
 	    snprintf(err, errlen, "watch queue %s: %s", queues[i],
 		     strerror(errno));
 	    watch_destroy(w);
@@ -119,9 +148,11 @@ watch_destroy(WATCH *w)
 
     if (w == 0)
 	return;
-    for (i = 0; i < w->ndir; i++)
+    for (i = 0; i < w->ndir; i++) {
 	if (w->dir[i].fd >= 0)
 	    close(w->dir[i].fd);
+	free(w->dir[i].name);
+    }
     if (w->ifd >= 0)
 	close(w->ifd);
     free(w->dir);
@@ -144,14 +175,60 @@ watch_count(const WATCH *w)
     return n;
 }
 
-/* A directory went away: forget it; the caller reconciles. */
+/*
+ * Let a watched directory go, with everything watched below it: remove
+ * the watch unless the kernel already did (IN_IGNORED), close the
+ * descriptor, free the slot.  The IN_IGNORED that rm_watch queues finds
+ * no slot and is dropped.
+ */
 static void
-drop(WDIR *d)
+drop(WATCH *w, WDIR *d, int kernel_removed)
 {
+    int     wd = d->wd;
+    size_t  i;
+
+    if (!kernel_removed)
+	(void) inotify_rm_watch(w->ifd, wd);
     if (d->fd >= 0)
 	close(d->fd);
-    d->fd = -1;
-    d->wd = -1;
+    free(d->name);
+    *d = (WDIR) {-1, -1, 0, 0, -1, 0};
+    for (i = 0; i < w->ndir; i++)
+	if (w->dir[i].wd >= 0 && w->dir[i].parent == wd)
+	    drop(w, &w->dir[i], 0);
+}
+
+/* The watched subdirectory 'name' of the directory watched as wd. */
+static WDIR *
+find_child(WATCH *w, int wd, const char *name)
+{
+    size_t  i;
+
+    for (i = 0; i < w->ndir; i++)
+	if (w->dir[i].wd >= 0 && w->dir[i].parent == wd
+	    && strcmp(w->dir[i].name, name) == 0)
+	    return &w->dir[i];
+    return 0;
+}
+
+/* An event about a subdirectory of d.  1: reconcile. */
+static int
+dir_event(WATCH *w, WDIR *d, const struct inotify_event *ev)
+{
+    WDIR   *child;
+
+    /* Files may land in it before the watch exists: rescan. */
+    if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+	(void) add_dir(w, d->fd, ev->name, d->queue, d->depth + 1, d->wd);
+	return 1;
+    }
+    if ((ev->mask & (IN_DELETE | IN_MOVED_FROM)) == 0
+	|| (child = find_child(w, d->wd, ev->name)) == 0)
+	return 0;
+    drop(w, child, 0);
+    /* rmdir() needs it empty: its files left with their own events.  A
+     * directory moved away took its files along. */
+    return (ev->mask & IN_MOVED_FROM) != 0;
 }
 
 static int
@@ -164,19 +241,13 @@ one_event(WATCH *w, const struct inotify_event *ev, WATCH_FN fn, void *ctx)
     if ((d = find(w, ev->wd)) == 0)
 	return 0;
     if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
-	drop(d);
+	drop(w, d, (ev->mask & IN_IGNORED) != 0);
 	return 1;
     }
     if (ev->len == 0)
 	return 0;
-    if (ev->mask & IN_ISDIR) {
-	/* Files may land in it before the watch exists: rescan. */
-	if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
-	    (void) add_dir(w, d->fd, ev->name, d->queue, d->depth + 1);
-	    return 1;
-	}
-	return 0;
-    }
+    if (ev->mask & IN_ISDIR)
+	return dir_event(w, d, ev);
     if (!qfile_is_queue_id(ev->name))
 	return 0;
     if (ev->mask & (IN_MOVED_FROM | IN_DELETE))

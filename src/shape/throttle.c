@@ -20,6 +20,12 @@ th_find(const TH_STATE *s, int policy, const char *key, size_t len)
     return 0;
 }
 
+int64_t
+th_wall(int64_t t, int64_t now_mono, int64_t now_wall)
+{
+    return now_wall + (t - now_mono);
+}
+
 void
 th_state_free(TH_STATE *s)
 {

@@ -6,6 +6,12 @@
  * milter process and qshapectl see one truth.  No I/O, no clock, no
  * allocation outside the state it returns.
  *
+ * Time.  'now', since and hold_until are seconds on a clock that a step
+ * of the wall clock cannot move: the scanner passes CLOCK_MONOTONIC, so
+ * setting the date never shortens or stretches a min_hold_time.  Keep the
+ * state on that clock; th_wall() turns one of its times into wall time for
+ * people (the summary's since and hold_until) at the moment it is shown.
+ *
  * Per policy, a key ENTERS when, over the policy's queues and age window,
  *   total >= min_queue, count >= min_count and count/total >= min_share.
  * A throttled key LEAVES only when min_hold_time has passed since it
@@ -56,8 +62,8 @@ typedef struct TH_ENTRY {
     uint32_t total;			/* now */
     uint32_t enter_count;		/* when it entered */
     uint32_t enter_total;
-    int64_t since;			/* entered, seconds */
-    int64_t hold_until;			/* since + min_hold_time */
+    int64_t since;			/* entered, seconds, caller's clock */
+    int64_t hold_until;			/* since + min_hold_time, same clock */
 } TH_ENTRY;
 
 typedef struct TH_STATE {
@@ -69,6 +75,12 @@ typedef struct TH_STATE {
 extern int th_step(const TH_POLICY *, size_t npolicy, const TH_INPUT *,
 		   const TH_STATE *prev, int64_t now, TH_STATE *next);
 extern void th_state_free(TH_STATE *);
+
+/*
+ * A time t of the state's clock as wall time, given one moment read on
+ * both clocks: now_wall + (t - now_mono), all in seconds.
+ */
+extern int64_t th_wall(int64_t t, int64_t now_mono, int64_t now_wall);
 
 /* The entry for (policy, key) in a state, or NULL. */
 extern const TH_ENTRY *th_find(const TH_STATE *, int policy,

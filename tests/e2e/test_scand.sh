@@ -15,7 +15,10 @@
 #       names the new writer pid) and shape agrees with qshape again;
 #   (d) a flood of one sender domain in incoming + active is a throttled
 #       key in status, with the exact count and total, and the scanner logs
-#       "throttle on" for it.
+#       "throttle on" for it;
+#   (e) 400 mkdir/rmdir cycles of a subdirectory of deferred/ leave the
+#       scanner with no more open descriptors than before (each directory
+#       it watched is let go).
 #
 # Tables must be identical except for the order of rows tied on both the T
 # count and the name length (tests/lib/qshape-compare).  No comparison
@@ -393,10 +396,42 @@ else
     notok "deleted: postsuper -d ALL deferred left $(pf_counts)"
 fi
 
+# (e) Directories made and removed under a watched queue directory.  The
+# name starts with a dot, which Postfix's queue scans skip (a one-letter
+# name would be a hash directory to qmgr); the scanner watches every new
+# directory.  Half the cycles wait a little, so that the scanner watches
+# (opens) the directory before it goes.
+scand_fds() {
+    ls "/proc/$scand_pid/fd" 2>/dev/null | wc -l
+}
+fd_before=$(scand_fds)
+sub=$PF_SPOOL/deferred/.qshape-e2e
+i=0
+while [ $i -lt 400 ]; do
+    mkdir "$sub" || break
+    [ $((i % 2)) = 0 ] || sleep 0.005
+    rmdir "$sub" || break
+    i=$((i + 1))
+done
+caught_up "mkdir/rmdir"
+sleep 0.5
+fd_after=$(scand_fds)
+if [ "$i" = 400 ] && [ "$fd_after" -gt 0 ] &&
+   [ "$fd_after" -le "$fd_before" ]; then
+    ok "400 mkdir/rmdir cycles: scanner holds $fd_after descriptors (before: $fd_before)"
+else
+    notok "after $i mkdir/rmdir cycles the scanner holds $fd_after descriptors, before $fd_before"
+fi
+
+# The one warning (e) may cause: a reconcile listing the directory as it
+# was removed (getdents fails with ENOENT; qwalk counts it as not read).
+# Postfix never removes a queue directory.
+fe_gone='queue directories not read (first: deferred/\.qshape-e2e: No such file or directory)'
 for f in "$tmp"/scand-*.log; do
-    if grep -q -E 'warning|fatal|panic' "$f"; then
+    if grep -E 'warning|fatal|panic' "$f" | grep -q -v "$fe_gone"; then
 	notok "scanner log $(basename "$f") has warnings"
-	grep -E 'warning|fatal|panic' "$f" | head -20 | indent
+	grep -E 'warning|fatal|panic' "$f" | grep -v "$fe_gone" | head -20 |
+	    indent
     else
 	ok "scanner log $(basename "$f") has no warnings"
     fi

@@ -5,18 +5,25 @@
  * Files are made the way cleanup makes them (a temporary name with a dot,
  * mode 0600, renamed to the queue ID, then chmod 0700), moved between
  * queues by rename as qmgr does, and deleted.
+ *
+ * Also: steps of the wall clock move no schedule and no hold time; FIFOs
+ * and device nodes in a queue are never opened.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -27,7 +34,8 @@
 
 #define NQ	4
 #define NMSG	400
-#define NOW	1700000000
+#define NOW	1700000000		/* wall clock, seconds */
+#define MONO	5000			/* monotonic clock, seconds */
 
 static const char *const queues[NQ] = {"incoming", "active", "deferred",
 				       "hold"};
@@ -35,6 +43,22 @@ static char root[64];
 static char shm_name[64];
 static int base_fd;
 static int where[NMSG];			/* queue, or -1 */
+
+/* A moment: wall and monotonic milliseconds. */
+static SC_TIME
+at_ms(int64_t wall_ms, int64_t mono_ms)
+{
+    SC_TIME t = {wall_ms, mono_ms};
+
+    return t;
+}
+
+/* The same in seconds. */
+static SC_TIME
+at(int64_t wall, int64_t mono)
+{
+    return at_ms(wall * 1000, mono * 1000);
+}
 
 static void
 path_of(char *buf, size_t len, int q, int i)
@@ -202,7 +226,7 @@ events_match_rescan(void **state)
     for (i = 0; i < NMSG; i++)
 	where[i] = -1;
     live = make_scanner();
-    sc_reconcile(live, NOW);
+    sc_reconcile(live, at(NOW, MONO));
     srand(7);
     for (op = 0; op < 3000; op++) {
 	n = rand() % NMSG;
@@ -226,12 +250,12 @@ events_match_rescan(void **state)
     assert_int_equal(st.skipped, 0);
 
     fresh = make_scanner();		/* a full rescan of the same queue */
-    sc_reconcile(fresh, NOW);
+    sc_reconcile(fresh, at(NOW, MONO));
     same_counts(sc_index(live), sc_index(fresh));
     /* A reconcile of the live index finds nothing to change. */
     sc_stats(live, &st);
     n = (int) st.parsed;
-    sc_reconcile(live, NOW);
+    sc_reconcile(live, at(NOW, MONO));
     sc_stats(live, &st);
     assert_int_equal(st.parsed, n);
     same_counts(sc_index(live), sc_index(fresh));
@@ -239,22 +263,31 @@ events_match_rescan(void **state)
     sc_destroy(live);
 }
 
-/* The throttled key of the summary, or NULL. */
+/* The throttle entry of a sender domain in the summary: 1, or 0. */
 static int
-published_since(int64_t *since)
+published(const char *domain, QS_THROTTLE *t)
 {
     SHM_ERR why;
     char    err[128];
     SHM_R  *r = shm_reader_open(shm_name, &why, err, sizeof(err));
-    QS_THROTTLE t;
+    size_t  len = strlen(domain);
     int     rc;
 
     assert_non_null(r);
     rc = shm_reader_find_throttle(r, QS_KEY_SENDER_DOMAIN,
-				  qs_key_hash(QS_KEY_SENDER_DOMAIN,
-					      "d1.p1.example", 13),
-				  "d1.p1.example", 13, 0, &t);
+				  qs_key_hash(QS_KEY_SENDER_DOMAIN, domain,
+					      len), domain, len, 0, t);
     shm_reader_close(r);
+    assert_true(rc == 0 || rc == 1);
+    return rc;
+}
+
+static int
+published_since(int64_t *since)
+{
+    QS_THROTTLE t;
+    int     rc = published("d1.p1.example", &t);
+
     *since = rc == 1 ? t.since : 0;
     return rc;
 }
@@ -279,15 +312,15 @@ reload_keeps_state(void **state)
     if (n == 0)
 	create(0, 1);			/* d1.p1.example */
     old = make_scanner_with(pol, 1);
-    sc_reconcile(old, NOW);
-    sc_publish(old, (int64_t) NOW * 1000);
+    sc_reconcile(old, at(NOW, MONO));
+    sc_publish(old, at(NOW, MONO));
     assert_int_equal(published_since(&since), 1);
     assert_int_equal(since, NOW);
     new = make_scanner_with(pol, 1);
     sc_inherit(new, old);
     sc_destroy(old);
-    sc_reconcile(new, NOW + 60);
-    sc_publish(new, (int64_t) (NOW + 60) * 1000);
+    sc_reconcile(new, at(NOW + 60, MONO + 60));
+    sc_publish(new, at(NOW + 60, MONO + 60));
     assert_int_equal(published_since(&since), 1);
     assert_int_equal(since, NOW);		/* not NOW + 60 */
     sc_destroy(new);
@@ -308,14 +341,14 @@ reconcile_skips_unchanged(void **state)
     int     i;
 
     (void) state;
-    sc_reconcile(sc, NOW);
+    sc_reconcile(sc, at(NOW, MONO));
     sleep(2);
-    sc_reconcile(sc, NOW);		/* mtimes now older than a listing */
+    sc_reconcile(sc, at(NOW, MONO));	/* mtimes older than a listing */
     sc_stats(sc, &st);
     listed = st.queues_listed;
     assert_int_equal(listed, 2 * NQ);
     before = ix_messages(sc_index(sc));
-    sc_reconcile(sc, NOW);
+    sc_reconcile(sc, at(NOW, MONO));
     sc_stats(sc, &st);
     assert_int_equal(st.queues_listed, listed);	/* nothing listed */
     assert_int_equal(ix_messages(sc_index(sc)), before);
@@ -326,18 +359,150 @@ reconcile_skips_unchanged(void **state)
 	create(0, 0);
 	move(0, 3);
 	sleep(2);
-	sc_reconcile(sc, NOW);
-	sc_reconcile(sc, NOW);
+	sc_reconcile(sc, at(NOW, MONO));
+	sc_reconcile(sc, at(NOW, MONO));
 	sc_stats(sc, &st);
 	listed = st.queues_listed;
 	before = ix_messages(sc_index(sc));
 	i = 0;
     }
     delete(i);
-    sc_reconcile(sc, NOW);
+    sc_reconcile(sc, at(NOW, MONO));
     sc_stats(sc, &st);
     assert_int_equal(st.queues_listed, listed + 1);	/* hold only */
     assert_int_equal(ix_messages(sc_index(sc)), before - 1);
+    sc_destroy(sc);
+}
+
+/*
+ * The clocks.  With the wall clock stepped back 60 s, or forward, between
+ * two calls: the next publication is due exactly when it was (the
+ * heartbeat, and the coalescing of a change), and a throttled key is held
+ * exactly min_hold_time of the monotonic clock.  The published since and
+ * hold_until are those monotonic times shown on the wall clock of the
+ * publication.  d5.p0.example is message 5's alone (i % 185 == 5).
+ */
+static void
+clock_steps_move_no_schedule(void **state)
+{
+    static const int mine[3] = {5, 190, 375};
+    SC_POLICY pol[1];
+    QS_THROTTLE t;
+    SCANNER *sc;
+    int64_t w0 = (int64_t) NOW * 1000, m0 = (int64_t) MONO * 1000;
+    int     i;
+
+    (void) state;
+    memset(pol, 0, sizeof(pol));
+    pol[0].th = (TH_POLICY) {"flood", QS_KEY_SENDER_DOMAIN, QS_ACTION_HOLD,
+			     1, 1, 0.0, 0.8, 300};
+    pol[0].window = (IX_WINDOW) {QS_KEY_SENDER_DOMAIN, 0xf, 0, 1};
+    for (i = 0; i < 3; i++)
+	if (where[mine[i]] >= 0)
+	    delete(mine[i]);
+    create(0, 5);
+    sc = make_scanner_with(pol, 1);
+    sc_reconcile(sc, at(NOW, MONO));
+    sc_publish(sc, at(NOW, MONO));
+    assert_int_equal(published("d5.p0.example", &t), 1);
+    assert_int_equal(t.since, NOW);
+    assert_int_equal(t.hold_until, NOW + 300);
+
+    /* Nothing changed: the heartbeat, 1000 ms after the publication. */
+    assert_int_equal(sc_publish_due(sc, at_ms(w0 + 400, m0 + 400)), 600);
+    assert_int_equal(sc_publish_due(sc, at_ms(w0 - 60000 + 400, m0 + 400)),
+		     600);
+    assert_int_equal(sc_publish_due(sc, at_ms(w0 + 60000 + 400, m0 + 400)),
+		     600);
+    /* A change: coalesced for 100 ms after the publication. */
+    delete(5);
+    settle(sc);
+    assert_int_equal(sc_publish_due(sc, at_ms(w0 + 40, m0 + 40)), 60);
+    assert_int_equal(sc_publish_due(sc, at_ms(w0 - 60000 + 40, m0 + 40)), 60);
+    assert_int_equal(sc_publish_due(sc, at_ms(w0 + 60000 + 40, m0 + 40)), 60);
+    assert_int_equal(sc_publish_due(sc, at_ms(w0 - 60000, m0 + 100)), 0);
+
+    /* Its mail is gone; min_hold_time keeps it until MONO + 300. */
+    sc_publish(sc, at(NOW - 60, MONO + 299));
+    assert_int_equal(published("d5.p0.example", &t), 1);
+    assert_int_equal(t.count, 0);
+    assert_int_equal(t.since, NOW - 60 - 299);
+    assert_int_equal(t.hold_until, NOW - 60 + 1);
+    sc_publish(sc, at(NOW + 3600, MONO + 299));
+    assert_int_equal(published("d5.p0.example", &t), 1);
+    assert_int_equal(t.hold_until, NOW + 3600 + 1);
+    sc_publish(sc, at(NOW - 60, MONO + 300));
+    assert_int_equal(published("d5.p0.example", &t), 0);
+    sc_destroy(sc);
+}
+
+/* Did the test's own inotify see this name opened?  Reads it all. */
+static int
+opened(int ifd, const char *a, const char *b)
+{
+    char    buf[4096] __attribute__((aligned(8)));
+    ssize_t n;
+    char   *p;
+    int     seen = 0;
+
+    while ((n = read(ifd, buf, sizeof(buf))) > 0) {
+	for (p = buf; p < buf + n;) {
+	    const struct inotify_event *ev = (const void *) p;
+
+	    if (ev->len > 0 && (ev->mask & IN_OPEN)
+		&& (strcmp(ev->name, a) == 0 || strcmp(ev->name, b) == 0))
+		seen++;
+	    p += sizeof(*ev) + ev->len;
+	}
+    }
+    assert_int_equal(errno, EAGAIN);
+    return seen;
+}
+
+/*
+ * A FIFO and a device node (/dev/null's numbers) in a queue directory,
+ * with queue-ID names: the scanner never opens them, neither on their
+ * events nor in a reconcile, and counts them as skipped.  An open of the
+ * FIFO could block: alarm() ends a hung test.  Without root, no mknod:
+ * the FIFO alone.
+ */
+static void
+special_files_never_opened(void **state)
+{
+    char    dir[128], fifo[160], dev[160];
+    SCANNER *sc = make_scanner();
+    SC_STATS st0, st;
+    int     ifd, nspecial = 1;
+
+    (void) state;
+    sc_reconcile(sc, at(NOW, MONO));
+    settle(sc);
+    snprintf(dir, sizeof(dir), "%s/incoming", root);
+    snprintf(fifo, sizeof(fifo), "%s/FIFO01", dir);
+    snprintf(dev, sizeof(dev), "%s/DEVN01", dir);
+    ifd = inotify_init1(IN_NONBLOCK);
+    assert_true(ifd >= 0);
+    assert_true(inotify_add_watch(ifd, dir, IN_OPEN) >= 0);
+    sc_stats(sc, &st0);
+    alarm(20);
+    assert_int_equal(mkfifo(fifo, 0700), 0);
+    if (mknod(dev, S_IFCHR | 0700, makedev(1, 3)) == 0)
+	nspecial = 2;
+    else
+	assert_int_equal(errno, EPERM);
+    settle(sc);
+    sc_stats(sc, &st);
+    assert_int_equal(st.skipped, st0.skipped + nspecial);
+    assert_int_equal(opened(ifd, "FIFO01", "DEVN01"), 0);
+    sc_reconcile(sc, at(NOW, MONO));	/* incoming changed: listed */
+    sc_stats(sc, &st);
+    assert_int_equal(st.skipped, st0.skipped + 2 * nspecial);
+    assert_int_equal(opened(ifd, "FIFO01", "DEVN01"), 0);
+    alarm(0);
+    unlink(fifo);
+    unlink(dev);
+    settle(sc);
+    close(ifd);
     sc_destroy(sc);
 }
 
@@ -347,9 +512,10 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(events_match_rescan),
 	cmocka_unit_test(reload_keeps_state),
+	cmocka_unit_test(clock_steps_move_no_schedule),
+	cmocka_unit_test(special_files_never_opened),
 	cmocka_unit_test(reconcile_skips_unchanged),
     };
-
     log_set_level(LOGL_ERR);		/* no "throttle on" for every key */
     return cmocka_run_group_tests_name("scanner", tests, setup, teardown);
 }

@@ -156,6 +156,36 @@ two_policies(void **state)
     th_state_free(&a);
 }
 
+/*
+ * The state keeps its own clock (the scanner's monotonic seconds, small
+ * after a boot); only what is shown moves with the wall clock.  Entered at
+ * monotonic 100, held until 400 whatever the date does; shown at
+ * monotonic 399 with the wall clock at W, at W - 60 (stepped back) and at
+ * W + 60 (forward), hold_until is one second ahead of each.
+ */
+static void
+hold_on_its_own_clock(void **state)
+{
+    const int64_t W = T0;
+    TH_STATE a, b;
+
+    (void) state;
+    step(0, &a, 100, 200, 100, 100);
+    assert_int_equal(spam(&a)->since, 100);
+    assert_int_equal(spam(&a)->hold_until, 400);
+    step(&a, &b, 399, 200, 0, 200);	/* mail gone, hold not over */
+    assert_non_null(spam(&b));
+    assert_int_equal(th_wall(spam(&b)->hold_until, 399, W), W + 1);
+    assert_int_equal(th_wall(spam(&b)->hold_until, 399, W - 60), W - 59);
+    assert_int_equal(th_wall(spam(&b)->hold_until, 399, W + 60), W + 61);
+    assert_int_equal(th_wall(spam(&b)->since, 399, W - 60), W - 60 - 299);
+    th_state_free(&a);
+    step(&b, &a, 400, 200, 0, 200);	/* over: leaves */
+    assert_null(spam(&a));
+    th_state_free(&a);
+    th_state_free(&b);
+}
+
 int
 main(void)
 {
@@ -165,6 +195,7 @@ main(void)
 	cmocka_unit_test(hysteresis_and_hold_time),
 	cmocka_unit_test(leaves_on_count_or_queue),
 	cmocka_unit_test(two_policies),
+	cmocka_unit_test(hold_on_its_own_clock),
     };
 
     return cmocka_run_group_tests_name("throttle", tests, 0, 0);
