@@ -554,7 +554,7 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: bench-decide [-r rounds] [-n messages] "
-	    "[-k keys] [-j threads] [-s shm_name] config\n");
+	    "[-k keys] [-j threads] [-s summary_file] config\n");
     exit(2);
 }
 
@@ -563,7 +563,7 @@ main(int argc, char **argv)
 {
     static BENCH b;
     static ARENA arena;
-    char    err[4096], defname[64];
+    char    err[4096], defdir[64], defname[96];
     HIST   *h[3] = {0, 0, 0};
     int     rounds = 5, nthreads = 1, c, r, rc = 1;
     int64_t now = (int64_t) time(0);
@@ -600,8 +600,12 @@ main(int argc, char **argv)
 	return 1;
     }
     if (shm_name == 0) {
-	snprintf(defname, sizeof(defname), "/qshape-bench-decide-%ld",
-		 (long) getpid());
+	snprintf(defdir, sizeof(defdir), "/run/qshape-bench-decide.XXXXXX");
+	if (mkdtemp(defdir) == 0) {
+	    perror("bench-decide: mkdtemp /run/qshape-bench-decide.XXXXXX");
+	    return 1;
+	}
+	snprintf(defname, sizeof(defname), "%s/summary", defdir);
 	shm_name = defname;
     }
     b.geom.max_keys = (uint32_t) b.cf->scanner.top_keys * QS_NKEYKINDS;
@@ -639,7 +643,9 @@ main(int argc, char **argv)
 out:
     sumr_shutdown();
     shm_writer_destroy(b.w);
-    shm_unlink(shm_name);
+    unlink(shm_name);
+    if (shm_name == defname)
+	rmdir(defdir);
     qc_free(b.cf);
     for (c = 0; c < 3; c++)
 	free(h[c]);

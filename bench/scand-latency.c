@@ -112,13 +112,15 @@ number(const char *s, long lo, long hi)
 
 /* ---- reconcile --------------------------------------------------------- */
 
-static char rc_shm[64];
+static char rc_dir[64], rc_shm[96];	/* a private summary directory */
 
 static void
 rc_unlink(void)
 {
     if (*rc_shm)
-	(void) shm_unlink(rc_shm);
+	(void) unlink(rc_shm);
+    if (*rc_dir)
+	(void) rmdir(rc_dir);
 }
 
 /* Names under dir (recursively), as cheaply as readdir allows. */
@@ -218,8 +220,11 @@ cmd_reconcile(int argc, char **argv)
     conf.max_throttled = 256;
     conf.policy = &pol;
     conf.npolicy = 1;
-    snprintf(rc_shm, sizeof(rc_shm), "/qshape-bench-rc-%ld", (long) getpid());
-    conf.summary_name = rc_shm;
+    snprintf(rc_dir, sizeof(rc_dir), "/run/qshape-bench-rc.XXXXXX");
+    if (mkdtemp(rc_dir) == 0)
+	log_fatal("mkdtemp %s", rc_dir);
+    snprintf(rc_shm, sizeof(rc_shm), "%s/summary", rc_dir);
+    conf.summary_file = rc_shm;
     conf.gid = -1;
     conf.publish_interval_ms = 100;
     conf.heartbeat_interval_ms = 1000;
@@ -456,8 +461,8 @@ cmd_arrive(int argc, char **argv, const char *samples_file)
     /* The API reader proves the segment is ours to read and valid. */
     if ((r = shm_reader_open(shm_name, &why, err, sizeof(err))) == 0)
 	log_fatalx("summary %s: %s", shm_name, err);
-    if ((shm_fd = shm_open(shm_name, O_RDONLY, 0)) < 0)
-	log_fatal("shm_open %s", shm_name);
+    if ((shm_fd = open(shm_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	log_fatal("open %s", shm_name);
     if (fstat(shm_fd, &st) < 0)
 	log_fatal("fstat %s", shm_name);
     pk.size = (size_t) st.st_size;

@@ -117,7 +117,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
     memcpy(m.client_addr, c->addr, sizeof(m.client_addr));
     m.client_text = c->client;
     m.sasl_user = sasl;
-    vd_decide(cf, &m, sumr_state(cf->summary_name, cf->stale_after,
+    vd_decide(cf, &m, sumr_state(cf->summary_file, cf->stale_after,
 				 (int64_t) time(0)), sumr_lookup, 0, &v);
     if (v.action == VD_ACCEPT && v.why != VD_MATCH
 	&& !cf->milter.log_accepts)

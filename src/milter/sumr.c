@@ -13,7 +13,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static SHM_R *reader;
-static char opened[SHM_NAME_MAX + 1];	/* name of the open summary */
+static char opened[SHM_PATH_MAX + 1];	/* name of the open summary */
 static int64_t last_try;		/* last open attempt, seconds */
 static VD_SUMMARY last_state = VD_SUMMARY_OK;
 static int logged;			/* last_state has been logged */

@@ -2,10 +2,12 @@
  * qsfixture - publish a fixture queue-shape summary, for the milter tests
  * (tests/milter/run), the way qshape-scand would: same writer, same layout.
  *
- *	qsfixture [--stale SECONDS] [--hold] NAME [ENTRY ...]
- *	qsfixture --unlink NAME
+ *	qsfixture [--stale SECONDS] [--hold] FILE [ENTRY ...]
+ *	qsfixture --unlink FILE
  *
- * NAME is a POSIX shm name ("/qshape-mt-1234").  Each ENTRY is one key in
+ * FILE is the summary's path ("/run/qshape-mt.XXXXXX/main"), in a
+ * directory that belongs to us and passes the checks of shm.h (the
+ * caller makes it, e.g. with mktemp -d under /run).  Each ENTRY is one key in
  * the throttled state:
  *
  *	KIND:KEY:POLICY:ACTION
@@ -19,17 +21,17 @@
  * policy index is not the policy looking the key up); ACTION is tempfail,
  * hold or log.  Each entry has count 100 of total 200 (share 0.50).
  *
- * A new segment is created (replacing any under NAME, which is marked
+ * A new summary is created (replacing any at FILE, which is marked
  * retired, as a restarted scanner does), filled, and published with
  * heartbeat now, or now - SECONDS with --stale.  Without --hold the
- * program then exits: the segment stays, and goes stale once stale_after
+ * program then exits: the summary stays, and goes stale once stale_after
  * seconds have passed.  With --hold it forks after publishing, the parent
  * prints the child's pid and exits 0 (so the summary is in place when the
  * caller goes on), and the child refreshes the heartbeat five times a
- * second until SIGTERM or SIGINT, then exits 0, leaving the segment in
+ * second until SIGTERM or SIGINT, then exits 0, leaving the summary in
  * place.
  *
- * --unlink removes NAME (exit 0 also when there was none).
+ * --unlink removes FILE (exit 0 also when there was none).
  *
  * Errors: "qsfixture: reason" on stderr, exit 1; usage errors exit 2.
  */
@@ -64,9 +66,9 @@ static _Noreturn void
 usage(void)
 {
     fprintf(stderr,
-	    "usage: qsfixture [--stale SECONDS] [--hold] NAME "
+	    "usage: qsfixture [--stale SECONDS] [--hold] FILE "
 	    "[KIND:KEY:POLICY:ACTION ...]\n"
-	    "       qsfixture --unlink NAME\n");
+	    "       qsfixture --unlink FILE\n");
     exit(2);
 }
 
@@ -218,7 +220,7 @@ main(int argc, char **argv)
     if (do_unlink) {
 	if (optind + 1 != argc)
 	    usage();
-	if (shm_unlink(argv[optind]) < 0 && errno != ENOENT)
+	if (unlink(argv[optind]) < 0 && errno != ENOENT)
 	    die("unlink %s: %s", argv[optind], strerror(errno));
 	return 0;
     }
