@@ -2,7 +2,7 @@
  * qsfixture - publish a fixture queue-shape summary, for the milter tests
  * (tests/milter/run), the way qshape-scand would: same writer, same layout.
  *
- *	qsfixture [--stale SECONDS] [--hold] FILE [ENTRY ...]
+ *	qsfixture [--config CONF] [--stale SECONDS] [--hold] FILE [ENTRY ...]
  *	qsfixture --unlink FILE
  *
  * FILE is the summary's path ("/run/qshape-mt.XXXXXX/main"), in a
@@ -17,9 +17,11 @@
  * domains, ".example.com" for a parent domain; it may contain ':', as an
  * IPv6 address does: KIND ends at the first ':', ACTION and POLICY are
  * the last two fields); POLICY is the index of the policy in the
- * configuration the milter runs with (the milter ignores an entry whose
- * policy index is not the policy looking the key up); ACTION is tempfail,
- * hold or log.  Each entry has count 100 of total 200 (share 0.50).
+ * configuration the milter runs with; ACTION is tempfail, hold or log.
+ * Each entry has count 100 of total 200 (share 0.50).  With --config, an
+ * entry carries the name and digest of policy POLICY of CONF, and the body
+ * CONF's policies_digest, as the scanner publishes them (the milter matches
+ * an entry to its policy by digest); without, name "policyN", digests 0.
  *
  * A new summary is created (replacing any at FILE, which is marked
  * retired, as a restarted scanner does), filled, and published with
@@ -47,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "shm.h"
 
@@ -66,7 +69,7 @@ static _Noreturn void
 usage(void)
 {
     fprintf(stderr,
-	    "usage: qsfixture [--stale SECONDS] [--hold] FILE "
+	    "usage: qsfixture [--config CONF] [--stale SECONDS] [--hold] FILE "
 	    "[KIND:KEY:POLICY:ACTION ...]\n"
 	    "       qsfixture --unlink FILE\n");
     exit(2);
@@ -182,6 +185,7 @@ int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
+	{"config", required_argument, 0, 'c'},
 	{"stale", required_argument, 0, 's'},
 	{"hold", no_argument, 0, 'h'},
 	{"unlink", no_argument, 0, 'u'},
@@ -191,7 +195,8 @@ main(int argc, char **argv)
     SHM_W  *w;
     QS_THROTTLE *th, *ent;
     QS_BODY *b;
-    char    err[512], *end;
+    char    err[4096], *end;
+    QC_CONFIG *cf = 0;
     long    stale = 0;
     int     c, i, n, do_hold = 0, do_unlink = 0;
     pid_t   pid;
@@ -206,6 +211,10 @@ main(int argc, char **argv)
 	    break;
 	case 'h':
 	    do_hold = 1;
+	    break;
+	case 'c':
+	    if ((cf = qc_load(optarg, err, sizeof(err))) == 0)
+		die("%s", err);
 	    break;
 	case 'u':
 	    do_unlink = 1;
@@ -227,8 +236,17 @@ main(int argc, char **argv)
     n = argc - optind - 1;
     if ((ent = calloc((size_t) n + 1, sizeof(*ent))) == 0)
 	die("%s", strerror(errno));
-    for (i = 0; i < n; i++)		/* all checked before any change */
+    for (i = 0; i < n; i++) {		/* all checked before any change */
 	parse_entry(argv[optind + 1 + i], &ent[i]);
+	if (cf && ent[i].policy >= cf->npolicies)
+	    die("%s: no policy %u in the configuration",
+		argv[optind + 1 + i], ent[i].policy);
+	if (cf) {
+	    ent[i].policy_digest = cf->policies[ent[i].policy].digest;
+	    snprintf(ent[i].policy_name, sizeof(ent[i].policy_name), "%s",
+		     cf->policies[ent[i].policy].name);
+	}
+    }
     geom.max_throttle = n > 0 ? (uint32_t) n : 1;
     if ((w = shm_writer_create(argv[optind], &geom, -1, err,
 			       sizeof(err))) == 0)
@@ -238,6 +256,8 @@ main(int argc, char **argv)
     memcpy(th, ent, (size_t) n * sizeof(*ent));
     free(ent);
     b->nthrottle = (uint32_t) n;
+    b->policies_digest = cf ? cf->policies_digest : 0;
+    qc_free(cf);
     b->published = (int64_t) time(0) - stale;
     b->last_reconcile = b->published;
     shm_writer_publish(w, (int64_t) time(0) - stale);
