@@ -3,7 +3,7 @@
  * measured in the same run (bench/milter, part b).
  *
  *	bench-decide [-r ROUNDS] [-n MESSAGES] [-k KEYS] [-j THREADS]
- *		     [-s SHM_NAME] CONFIG
+ *		     [-s SUMMARY_FILE] CONFIG
  *
  * Loads CONFIG with qc_load(), publishes a real summary in POSIX shared
  * memory with the scanner's geometry (scanner.top_keys * kinds,

@@ -18,9 +18,9 @@
  * The summary goes to a private segment (/qshape-bench-rc-PID), removed
  * at exit.
  *
- *	scand-latency arrive SHM_NAME QUEUE_DIR TEMPLATE_DIR COUNT RATE [SEED]
+ *	scand-latency arrive SUMMARY_FILE QUEUE_DIR TEMPLATE_DIR COUNT RATE [SEED]
  *
- * With qshape-scand running on QUEUE_DIR and publishing SHM_NAME, writes
+ * With qshape-scand running on QUEUE_DIR and publishing SUMMARY_FILE, writes
  * COUNT messages into QUEUE_DIR/incoming, one at a time, at random
  * (Poisson) moments, RATE messages per second on average, and measures for
  * each the delay from its completion to the first publication of the
@@ -92,7 +92,7 @@ usage(void)
 {
     fprintf(stderr,
 	    "usage: scand-latency reconcile QUEUE_DIR QUEUE ROUNDS\n"
-	    "       scand-latency [-o FILE] arrive SHM_NAME QUEUE_DIR "
+	    "       scand-latency [-o FILE] arrive SUMMARY_FILE QUEUE_DIR "
 	    "TEMPLATE_DIR COUNT RATE [SEED]\n");
     exit(2);
 }
