@@ -141,8 +141,10 @@ $(B)/mkseeds_sender: $(B)/tests/fuzz/mkseeds_sender.o
 # Stress test of the shm publication protocol (tests/stress/README),
 # under ThreadSanitizer and under ASan/UBSan.
 TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
-STRESS_SRC = tests/stress/shm_stress.c src/shape/shm.c src/common/log.c
-STRESS_DEP = $(STRESS_SRC) src/shape/shm.h include/qshape/summary.h
+SHM_SRC	= $(wildcard src/shape/shm_*.c)
+STRESS_SRC = tests/stress/shm_stress.c $(SHM_SRC) src/common/log.c
+STRESS_DEP = $(STRESS_SRC) src/shape/shm.h src/shape/shm_int.h \
+	  include/qshape/summary.h
 $(B)/tsan/shm_stress: $(STRESS_DEP)
 	@mkdir -p $(@D)
 	$(SAN_CC) $(WARN) $(TSAN_FLAGS) $(CPPFLAGS) -o $@ $(STRESS_SRC) $(LDLIBS)

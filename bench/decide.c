@@ -3,7 +3,7 @@
  * measured in the same run (bench/milter, part b).
  *
  *	bench-decide [-r ROUNDS] [-n MESSAGES] [-k KEYS] [-j THREADS]
- *		     [-s SHM_NAME] CONFIG
+ *		     [-s SUMMARY_FILE] CONFIG
  *
  * Loads CONFIG with qc_load(), publishes a real summary in POSIX shared
  * memory with the scanner's geometry (scanner.top_keys * kinds,
@@ -555,7 +555,7 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: bench-decide [-r rounds] [-n messages] "
-	    "[-k keys] [-j threads,...] [-s shm_name] config\n");
+	    "[-k keys] [-j threads,...] [-s summary_file] config\n");
     exit(2);
 }
 
@@ -564,7 +564,7 @@ main(int argc, char **argv)
 {
     static BENCH b;
     static ARENA arena;
-    char    err[4096], defname[64];
+    char    err[4096], defdir[64], defname[96];
     HIST   *h[3] = {0, 0, 0};
     int     rounds = 5, c, r, t, rc = 1;
     int     threads[8] = {1, 2, 8}, nthr = 3;
@@ -608,13 +608,17 @@ main(int argc, char **argv)
 	return 1;
     }
     if (shm_name == 0) {
-	snprintf(defname, sizeof(defname), "/qshape-bench-decide-%ld",
-		 (long) getpid());
+	snprintf(defdir, sizeof(defdir), "/run/qshape-bench-decide.XXXXXX");
+	if (mkdtemp(defdir) == 0) {
+	    perror("bench-decide: mkdtemp /run/qshape-bench-decide.XXXXXX");
+	    return 1;
+	}
+	snprintf(defname, sizeof(defname), "%s/summary", defdir);
 	shm_name = defname;
     }
     /* The milter's code reads the summary the config names. */
-    free(b.cf->summary_name);
-    if ((b.cf->summary_name = strdup(shm_name)) == 0) {
+    free(b.cf->summary_file);
+    if ((b.cf->summary_file = strdup(shm_name)) == 0) {
 	perror("bench-decide: strdup");
 	return 1;
     }
@@ -654,7 +658,9 @@ main(int argc, char **argv)
 out:
     sumr_shutdown();
     shm_writer_destroy(b.w);
-    shm_unlink(shm_name);
+    unlink(shm_name);
+    if (shm_name == defname)
+	rmdir(defdir);
     qc_free(b.cf);
     for (c = 0; c < 3; c++)
 	free(h[c]);

@@ -18,9 +18,9 @@
  * The summary goes to a private segment (/qshape-bench-rc-PID), removed
  * at exit.
  *
- *	scand-latency arrive SHM_NAME QUEUE_DIR TEMPLATE_DIR COUNT RATE [SEED]
+ *	scand-latency arrive SUMMARY_FILE QUEUE_DIR TEMPLATE_DIR COUNT RATE [SEED]
  *
- * With qshape-scand running on QUEUE_DIR and publishing SHM_NAME, writes
+ * With qshape-scand running on QUEUE_DIR and publishing SUMMARY_FILE, writes
  * COUNT messages into QUEUE_DIR/incoming, one at a time, at random
  * (Poisson) moments, RATE messages per second on average, and measures for
  * each the delay from its completion to the first publication of the
@@ -83,7 +83,7 @@ usage(void)
 {
     fprintf(stderr,
 	    "usage: scand-latency reconcile QUEUE_DIR QUEUE ROUNDS\n"
-	    "       scand-latency [-o FILE] arrive SHM_NAME QUEUE_DIR "
+	    "       scand-latency [-o FILE] arrive SUMMARY_FILE QUEUE_DIR "
 	    "TEMPLATE_DIR COUNT RATE [SEED]\n");
     exit(2);
 }
@@ -103,13 +103,15 @@ number(const char *s, long lo, long hi)
 
 /* ---- reconcile --------------------------------------------------------- */
 
-static char rc_shm[64];
+static char rc_dir[64], rc_shm[96];	/* a private summary directory */
 
 static void
 rc_unlink(void)
 {
     if (*rc_shm)
-	(void) shm_unlink(rc_shm);
+	(void) unlink(rc_shm);
+    if (*rc_dir)
+	(void) rmdir(rc_dir);
 }
 
 /* Names under dir (recursively), as cheaply as readdir allows. */
@@ -209,8 +211,11 @@ cmd_reconcile(int argc, char **argv)
     conf.max_throttled = 256;
     conf.policy = &pol;
     conf.npolicy = 1;
-    snprintf(rc_shm, sizeof(rc_shm), "/qshape-bench-rc-%ld", (long) getpid());
-    conf.summary_name = rc_shm;
+    snprintf(rc_dir, sizeof(rc_dir), "/run/qshape-bench-rc.XXXXXX");
+    if (mkdtemp(rc_dir) == 0)
+	log_fatal("mkdtemp %s", rc_dir);
+    snprintf(rc_shm, sizeof(rc_shm), "%s/summary", rc_dir);
+    conf.summary_file = rc_shm;
     conf.gid = -1;
     conf.publish_interval_ms = 100;
     conf.heartbeat_interval_ms = 1000;
@@ -447,8 +452,8 @@ cmd_arrive(int argc, char **argv, const char *samples_file)
     /* The API reader proves the segment is ours to read and valid. */
     if ((r = shm_reader_open(shm_name, &why, err, sizeof(err))) == 0)
 	log_fatalx("summary %s: %s", shm_name, err);
-    if ((shm_fd = shm_open(shm_name, O_RDONLY, 0)) < 0)
-	log_fatal("shm_open %s", shm_name);
+    if ((shm_fd = open(shm_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	log_fatal("open %s", shm_name);
     if (fstat(shm_fd, &st) < 0)
 	log_fatal("fstat %s", shm_name);
     pk.size = (size_t) st.st_size;

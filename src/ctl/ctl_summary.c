@@ -28,13 +28,13 @@ ctl_summary_load(const char *config_path, CTL_SUMMARY *s)
     }
     s->stale_after = s->cf->stale_after;
     s->now = (int64_t) time(0);
-    if ((r = shm_reader_open(s->cf->summary_name, &why, err,
+    if ((r = shm_reader_open(s->cf->summary_file, &why, err,
 			     sizeof(err))) == 0) {
 	if (why == SHM_MISSING)
 	    log_warnx("no summary %s: is qshape-scand running?",
-		      s->cf->summary_name);
+		      s->cf->summary_file);
 	else
-	    log_warnx("summary %s: %s", s->cf->summary_name, err);
+	    log_warnx("%s", err);
 	return -2;
     }
     for (tries = 0; tries < 3; tries++) {
@@ -51,7 +51,7 @@ ctl_summary_load(const char *config_path, CTL_SUMMARY *s)
     s->writer_pid = shm_reader_writer_pid(r);
     shm_reader_close(r);
     if (tries >= 3) {
-	log_warn("summary %s: no consistent copy", s->cf->summary_name);
+	log_warn("summary %s: no consistent copy", s->cf->summary_file);
 	free(s->body);
 	s->body = 0;
 	return -2;

@@ -150,7 +150,7 @@ main(int argc, char **argv)
 	log_fatal("signals");
     pthread_detach(tid);
     log_info("listening on %s (summary %s)", cf->milter.socket,
-	     cf->summary_name);
+	     cf->summary_file);
     rc = smfi_main();
     sumr_shutdown();
     snap_shutdown();

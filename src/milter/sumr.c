@@ -16,7 +16,7 @@
 /* One thread's reader. */
 typedef struct TREADER {
     SHM_R  *r;
-    char    name[SHM_NAME_MAX + 1];	/* of the last open attempt */
+    char    name[SHM_PATH_MAX + 1];	/* of the last open attempt */
     int64_t last_try_ns;		/* CLOCK_MONOTONIC */
     int64_t fresh_until_ns;		/* heartbeat known fresh until then */
     VD_SUMMARY last_err;		/* of the last failed open */
@@ -93,7 +93,8 @@ tr_open(TREADER *t, const char *name, int64_t now)
     case SHM_IOERR:
 	t->last_err = VD_SUMMARY_UNREADABLE;
 	break;
-    default:				/* refused: owner, type, mode */
+    case SHM_UNTRUSTED:			/* refused: owner, type, mode */
+    default:
 	t->last_err = VD_SUMMARY_UNTRUSTED;
 	break;
     }
@@ -126,7 +127,7 @@ tr_state(TREADER *t, const QC_CONFIG *cf, int64_t now)
     VD_SUMMARY s;
     uint64_t digest;
 
-    if ((s = tr_open(t, cf->summary_name, now)) != VD_SUMMARY_OK)
+    if ((s = tr_open(t, cf->summary_file, now)) != VD_SUMMARY_OK)
 	return s;
     if (stale(t, cf->stale_after, now)) {
 	/* A restarted scanner publishes a new segment under the name:
@@ -134,7 +135,7 @@ tr_state(TREADER *t, const QC_CONFIG *cf, int64_t now)
 	if (now - t->last_try_ns >= RETRY_NS) {
 	    shm_reader_close(t->r);
 	    t->r = 0;
-	    if ((s = tr_open(t, cf->summary_name, now)) != VD_SUMMARY_OK)
+	    if ((s = tr_open(t, cf->summary_file, now)) != VD_SUMMARY_OK)
 		return s;
 	}
 	if (stale(t, cf->stale_after, now))
@@ -191,14 +192,14 @@ log_change(const QC_CONFIG *cf, const TREADER *t, VD_WHY from, VD_WHY to)
 		  vd_why_name(from));
     else if (from != VD_NO_MATCH)
 	log_warnx("fail mode ends (%s): summary %s is usable",
-		  vd_why_name(from), cf->summary_name);
+		  vd_why_name(from), cf->summary_file);
     if (to == VD_FAIL_POLICY)
 	log_warnx("fail mode begins (%s): policies differ from the "
 		  "scanner's: reload both; applying fail_mode %s",
 		  vd_why_name(to), mode);
     else if (to != VD_NO_MATCH)
 	log_warnx("fail mode begins (%s): summary %s is %s%s%s; applying "
-		  "fail_mode %s", vd_why_name(to), cf->summary_name,
+		  "fail_mode %s", vd_why_name(to), cf->summary_file,
 		  cond_text(to), t && *t->err ? ": " : "", t ? t->err : "",
 		  mode);
 }

@@ -3,8 +3,9 @@
  * memory, with the keys its policies throttle.
  *
  * Start-up order: options, configuration, logging, queue directory,
- * daemon, privileges, scanner (watches, first reconcile, first
- * publication), then the loop.  Shut-down in reverse.  SIGHUP loads the
+ * daemon, the summary's directory (made ours while still root), pid file,
+ * privileges, scanner (watches, first reconcile, first publication), then
+ * the loop.  Shut-down in reverse.  SIGHUP loads the
  * configuration anew off to the side and swaps only when it is valid;
  * SIGTERM and SIGINT end the loop.  Signals are read from a signalfd in
  * the loop: no handlers.
@@ -29,6 +30,7 @@
 #include "mem.h"
 #include "pfconf.h"
 #include "scanner.h"
+#include "shm.h"
 
 /* A policy's key is published as the summary's kind of key. */
 _Static_assert((int) QC_KEY_SENDER_DOMAIN == (int) QS_KEY_SENDER_DOMAIN
@@ -152,7 +154,7 @@ run_start(RUN *run, QC_CONFIG *cf, int base_fd, const RUN *prev)
     run->sc.policy = run->policy;
     run->sc.npolicy = cf->npolicies;
     run->sc.policies_digest = cf->policies_digest;
-    run->sc.summary_name = cf->summary_name;
+    run->sc.summary_file = cf->summary_file;
     run->sc.gid = segment_group(cf);
     run->sc.publish_interval_ms = cf->scanner.publish_interval;
     run->sc.heartbeat_interval_ms = cf->scanner.heartbeat_interval * 1000;
@@ -180,6 +182,37 @@ run_stop(RUN *run)
     memset(run, 0, sizeof(*run));
 }
 
+/* The account we run as once started: scanner.user, or the Postfix
+ * mail_owner. */
+static struct passwd *
+run_user(const QC_CONFIG *cf, char *user, size_t len)
+{
+    struct passwd *pw;
+
+    if (*cf->scanner.user)
+	snprintf(user, len, "%s", cf->scanner.user);
+    else
+	postconf(cf, "mail_owner", user, len);
+    if ((pw = getpwnam(user)) == 0)
+	log_fatalx("unknown user %s (scanner.user)", user);
+    return pw;
+}
+
+/* The summary's directory: made (or set) for the account we will run as,
+ * while we may still be root; only checked when we are not. */
+static void
+summary_dir(const QC_CONFIG *cf)
+{
+    char    user[256], err[1024];
+    uid_t   uid = geteuid();
+
+    if (uid == 0)
+	uid = run_user(cf, user, sizeof(user))->pw_uid;
+    if (shm_dir_prepare(cf->summary_file, (long) uid, segment_group(cf), err,
+			sizeof(err)) < 0)
+	log_fatalx("%s", err);
+}
+
 /* Started as root: become the Postfix mail_owner, with group 'group'. */
 static void
 drop_privileges(const QC_CONFIG *cf)
@@ -191,12 +224,7 @@ drop_privileges(const QC_CONFIG *cf)
 
     if (geteuid() != 0)
 	return;
-    if (*cf->scanner.user)
-	snprintf(user, sizeof(user), "%s", cf->scanner.user);
-    else
-	postconf(cf, "mail_owner", user, sizeof(user));
-    if ((pw = getpwnam(user)) == 0)
-	log_fatalx("unknown user %s (scanner.user)", user);
+    pw = run_user(cf, user, sizeof(user));
     gid = segment_group(cf);
     groups[0] = gid >= 0 ? (gid_t) gid : pw->pw_gid;
     if (setgroups(1, groups) < 0 || setgid(pw->pw_gid) < 0
@@ -209,11 +237,17 @@ static void
 write_pid_file(const char *path)
 {
     FILE   *fp;
+    int     fd;
 
     if (*path == 0)
 	return;
-    if ((fp = fopen(path, "w")) == 0) {
+    /* It may lie in the summary's directory, which our account owns:
+     * as root, follow no link planted there. */
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
+		   | O_CLOEXEC, 0644)) < 0 || (fp = fdopen(fd, "w")) == 0) {
 	log_warn("pid file %s", path);
+	if (fd >= 0)
+	    close(fd);
 	return;
     }
     fprintf(fp, "%ld\n", (long) getpid());
@@ -323,6 +357,7 @@ main(int argc, char **argv)
     base_fd = open_queue_dir(cf);
     if (!opt.foreground && daemon(0, 0) < 0)
 	log_fatal("daemon");
+    summary_dir(cf);
     write_pid_file(cf->scanner.pid_file);
     drop_privileges(cf);
     sigfd = signal_fd();

@@ -42,7 +42,7 @@ sc_create(const SC_CONF *conf, char *err, size_t errlen)
 	goto bad;
     geom.max_keys = conf->top_keys * QS_NKEYKINDS;
     geom.max_throttle = conf->max_throttled;
-    if ((sc->shm = shm_writer_create(conf->summary_name, &geom, conf->gid,
+    if ((sc->shm = shm_writer_create(conf->summary_file, &geom, conf->gid,
 				     err, errlen)) == 0)
 	goto bad;
     return sc;

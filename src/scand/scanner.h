@@ -50,7 +50,7 @@ typedef struct SC_CONF {
     const SC_POLICY *policy;
     size_t  npolicy;
     uint64_t policies_digest;		/* QC_CONFIG policies_digest */
-    const char *summary_name;		/* POSIX shm name */
+    const char *summary_file;		/* path of the summary */
     long    gid;			/* group of the segment, -1: ours */
     int64_t publish_interval_ms;	/* coalescing of changes */
     int64_t heartbeat_interval_ms;	/* republish at least this often */

@@ -57,19 +57,12 @@ check_abs_path(char *v, char *msg, size_t len)
     return -1;
 }
 
+/* The summary file: the rule of shm.h (absolute, no "." or ".." or
+ * empty components, short enough for the writer's .tmp.PID). */
 static int
-check_shm_name(char *v, char *msg, size_t len)
+check_summary_file(char *v, char *msg, size_t len)
 {
-    if (has_space_or_ctl(v))
-	snprintf(msg, len, "contains a space or a control character");
-    else if (v[0] != '/' || v[1] == 0 || strchr(v + 1, '/'))
-	snprintf(msg, len, "\"%.200s\" is not a shared-memory name: one '/' "
-		 "followed by a name without '/'", v);
-    else if (strlen(v) > SHM_NAME_MAX)	/* room for the writer's .tmp.PID */
-	snprintf(msg, len, "longer than %d bytes", SHM_NAME_MAX);
-    else
-	return 0;
-    return -1;
+    return shm_path_check(v, msg, len);
 }
 
 /* A user or group name as useradd(8) takes it; "" allowed. */
@@ -420,7 +413,8 @@ static const CFG_TABLE exempt_table = {exempt_items, post_exempt};
 static const CFG_ITEM top_items[] = {
     STR(QC_CONFIG, queue_directory, "", check_abs_path),
     STR(QC_CONFIG, postfix_config_directory, "", check_abs_path),
-    STR(QC_CONFIG, summary_name, "/qshape-milter", check_shm_name),
+    STR(QC_CONFIG, summary_file, "/run/qshape-milter/summary",
+	check_summary_file),
     STR(QC_CONFIG, group, "qshape", check_group),
     DUR(QC_CONFIG, stale_after, CFG_SEC, 30, 1, 3600),
     ENUM(QC_CONFIG, fail_mode, QC_FAIL_ACCEPT, fail_names),

@@ -118,7 +118,7 @@ typedef struct QC_CONFIG {
     char   *path;			/* the file loaded */
     char   *queue_directory;		/* "" = postconf -xh queue_directory */
     char   *postfix_config_directory;	/* "" = Postfix's default */
-    char   *summary_name;		/* POSIX shm name, "/..." */
+    char   *summary_file;		/* the summary, an absolute path */
     char   *group;			/* of the shm segment */
     int64_t stale_after;		/* seconds */
     int     fail_mode;			/* QC_FAIL_MODE */

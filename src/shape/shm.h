@@ -1,30 +1,78 @@
 /*
- * shm - publication of the queue-shape summary in POSIX shared memory.
+ * shm - publication of the queue-shape summary in a shared, mapped file.
  *
- * One writer per segment (qshape-scand) fills a private body and publishes
- * it; many readers (qshape-milter processes, qshapectl) map the segment
+ * One writer per summary (qshape-scand) fills a private body and publishes
+ * it; many readers (qshape-milter processes, qshapectl) map the file
  * PROT_READ and take consistent copies, or look one throttled key up in
  * O(1) without copying the body.  include/qshape/summary.h has the layout;
  * this module computes the body geometry, creates, replaces and retires
- * segments, and runs the publication protocol.
+ * summary files, checks that readers may trust one, and runs the
+ * publication protocol.  Files: shm_layout.c (geometry, header and body
+ * checks, keys), shm_path.c (path rules, the trusted directory walk,
+ * directory preparation), shm_writer.c, shm_reader.c; shm_int.h has what
+ * they share.
  *
- * Segments.  shm_writer_create() always makes a NEW segment: it is built
- * under NAME.tmp.PID (mode 0640, group gid), then renamed over NAME, and
- * the segment it replaced, if any, is marked retired (QS_HEADER
- * retired).  A reader that finds its mapping
- * retired reopens NAME by itself.  A capacity change is a new writer with
- * the new geometry; a restarted scanner is the same.  generation is 1 for
- * the first segment under a name and the replaced segment's + 1 after.
+ * The file.  The summary is a regular file, by default
+ * /run/qshape-milter/summary, on tmpfs: mapping it is as cheap as POSIX
+ * shared memory, and unlike /dev/shm its directory belongs to one account.
+ * shm_dir_prepare() (the scanner, as root, before dropping privileges)
+ * makes that directory: mode 0750, owned by the scanner's account, group
+ * the summary's group.  shm_writer_create() always makes a NEW file: it
+ * is built as FILE.tmp.PID in that directory (O_CREAT|O_EXCL|O_NOFOLLOW,
+ * mode 0640, group gid, its full size allocated with posix_fallocate()
+ * so that a full tmpfs fails the create, never a later store), then
+ * renamed over FILE; the file it replaced, if any, is marked retired
+ * (QS_HEADER retired).  A stale FILE.tmp.PID (a dead writer's with our
+ * pid) is removed.  A reader that finds its mapping retired reopens FILE
+ * by itself, with every check below.  A capacity change is a new writer
+ * with the new geometry; a restarted scanner is the same.  generation is
+ * 1 for the first file under a path and the replaced file's + 1 after.
  * shm_writer_destroy() unmaps but does not unlink: readers then see the
- * heartbeat go stale, which is how they learn the scanner died.
+ * heartbeat go stale, which is how they learn the scanner died.  The
+ * writer never truncates or shrinks a file once it is created.
+ *
+ * THREAT MODEL.  A local user without root and without the scanner's
+ * account must not be able to make a reader believe, block on, or crash
+ * on anything.  Who can do what:
+ *   - Create, replace, rename or remove FILE: whoever can write its
+ *     directory, i.e. the scanner's account and root.  The directory's
+ *     parent must be writable by root (or that account) alone, so nobody
+ *     else can have made the directory either; every directory above may
+ *     be writable by others only if it is root's and sticky (/tmp), where
+ *     nobody can rename or remove another user's entry.
+ *   - Write or truncate FILE: its owner (the scanner's account) and root;
+ *     mode 0640 gives the group (qshape) read access only.
+ *   - Readers check, before mapping and again on every reopen: the path
+ *     is absolute, without "." or ".." or empty components; each
+ *     directory from "/" down is opened without following symbolic links
+ *     and is owned by root or by the owner of the summary's directory
+ *     (the expected writer), and is not writable by group or others
+ *     (except a root-owned sticky directory above the directory's parent);
+ *     the file is opened with O_NOFOLLOW|O_NONBLOCK (a FIFO or device
+ *     never blocks, a link is refused), is a regular file with one link,
+ *     owned by the expected writer, not writable by group or others, its
+ *     size exactly the header's segment_size, and the header's writer_uid
+ *     is the file's owner.  Refusals are SHM_UNTRUSTED with the reason.
+ *   - SIGBUS: a reader maps exactly the size it checked; only the writer's
+ *     account (or root) could shrink the file, and the writer never does,
+ *     so no access through the mapping can fault.
+ *   - What a hostile local user can still do: nothing to the summary; at
+ *     worst, a path the operator configured inside a directory that user
+ *     controls is refused, with a logged reason.
+ *   - What root, or the scanner's account, can still do: anything (write a
+ *     crafted body, truncate the file and make readers fault).  The body
+ *     checks (magic, version, sizes, geometry, counts, index bounds) keep
+ *     a corrupted body from making a reader read out of bounds, and the
+ *     writer repairs a header overwritten behind its back at its next
+ *     publication or heartbeat (and logs it once).
  *
  * Body geometry, from SHM_GEOM (every part 8-byte aligned, the body a
- * multiple of 8 bytes, each copy 64-byte aligned in the segment):
+ * multiple of 8 bytes, each copy 64-byte aligned in the file):
  *   QS_BODY, queue[QS_MAX_QUEUES], table[QS_NKEYKINDS], key[max_keys],
  *   throttle[max_throttle], index[nindex], nindex = the next power of two
  *   >= 2 * max_throttle (at least 1).
  * The geometry is a function of (max_keys, max_throttle) only; a reader
- * recomputes it and refuses a segment that disagrees.
+ * recomputes it and refuses a file that disagrees.
  *
  * Publication protocol (a seqlock over two copies).  Header seq counts
  * publications started; latch names the current copy.  Every shared word is
@@ -70,10 +118,12 @@
 #include "qshape/summary.h"
 
 #define SHM_RETRIES	64		/* reader attempts per call */
-#define SHM_NAME_MAX	200		/* bytes of a segment name, with '/' */
+#define SHM_PATH_MAX	200		/* bytes of a summary path: room for
+					 * ".tmp.PID" within NAME_MAX */
 #define SHM_MAX_BODY	((uint64_t) 1 << 30)	/* bytes of one body copy */
 #define SHM_MAX_THROTTLE ((uint32_t) 1 << 24)	/* keeps nindex in 32 bits */
-#define SHM_MODE	0640
+#define SHM_MODE	0640		/* of the summary file */
+#define SHM_DIR_MODE	0750		/* of its directory */
 
 typedef struct SHM_GEOM {
     uint32_t max_keys;			/* capacity of key[] */
@@ -82,10 +132,12 @@ typedef struct SHM_GEOM {
 
 typedef enum SHM_ERR {
     SHM_OK = 0,
-    SHM_MISSING,			/* no segment under that name */
+    SHM_MISSING,			/* no file (or directory) there */
     SHM_FOREIGN,			/* bad magic, sizes or geometry */
     SHM_VERSION,			/* unknown major version */
-    SHM_IOERR				/* open, stat, map failed (errno) */
+    SHM_IOERR,				/* open, stat, map failed (errno) */
+    SHM_UNTRUSTED			/* owner, type, mode or links wrong:
+					 * see the threat model above */
 } SHM_ERR;
 
 /* Reader counters since shm_reader_open(). */
@@ -107,7 +159,29 @@ extern void shm_throttle_set_key(QS_THROTTLE *e, int kind, const char *key,
 				 size_t len);
 
 /*
- * Writer.  name is a POSIX shm name ("/qshape-milter"); gid -1 keeps the
+ * Paths.  shm_path_check() is the rule for a summary path, pure (for
+ * check-config): absolute, at most SHM_PATH_MAX bytes of printable ASCII
+ * without spaces, no empty, "." or ".." component, no trailing '/'.  0, or
+ * -1 and a message in msg.
+ *
+ * shm_dir_prepare() makes the directory of the summary at path ready for
+ * a writer running as uid with group gid (-1: keep the group): created
+ * mode 0750 when missing, else it must be a real directory (not a link);
+ * its owner, group and mode are set when they differ (only root can
+ * change the owner: otherwise that is an error).  Its parent must pass the
+ * trusted walk.  0, or -1 and err.
+ *
+ * shm_segment_size() is the size of the summary file for a geometry, 0
+ * when the geometry is too large (check-config bounds it with this).
+ */
+extern int shm_path_check(const char *path, char *msg, size_t len);
+extern int shm_dir_prepare(const char *path, long uid, long gid, char *err,
+			   size_t errlen);
+extern uint64_t shm_segment_size(const SHM_GEOM *);
+
+/*
+ * Writer.  path is the summary file (shm_path_check()); its directory must
+ * exist, belong to us and pass the trusted walk.  gid -1 keeps the
  * creator's group.  The private body starts zeroed with the QS_BODY offsets
  * set; shm_writer_clear() returns it to that state.  publish stamps the
  * offsets and serial, builds index[], then publishes; published,
@@ -116,7 +190,7 @@ extern void shm_throttle_set_key(QS_THROTTLE *e, int kind, const char *key,
  * that needs the final bytes before publishing (publish rebuilds it the
  * same way).
  */
-extern SHM_W *shm_writer_create(const char *name, const SHM_GEOM *geom,
+extern SHM_W *shm_writer_create(const char *path, const SHM_GEOM *geom,
 				long gid, char *err, size_t errlen);
 extern void *shm_writer_body(SHM_W *);
 extern size_t shm_writer_body_size(const SHM_W *);
@@ -129,8 +203,9 @@ extern void shm_writer_heartbeat_at(SHM_W *, int64_t now, int64_t mono_ns);
 extern void shm_writer_destroy(SHM_W *);
 
 /*
- * Reader.  shm_reader_open() maps name PROT_READ after checking magic,
- * major version, struct sizes and geometry (why may be NULL).
+ * Reader.  shm_reader_open() maps path PROT_READ after the trust checks of
+ * the threat model above and checking magic, major version, struct sizes
+ * and geometry (why may be NULL).
  * shm_reader_attach() reads through a writer's own mapping (same process;
  * for the stress test, where it puts writer and readers at the same
  * addresses for ThreadSanitizer); close it before destroying the writer.
@@ -139,7 +214,8 @@ extern void shm_writer_destroy(SHM_W *);
  * EAGAIN (SHM_RETRIES exhausted), ERANGE (len < shm_reader_body_size(),
  * which changes when a retired segment is replaced: grow and call again),
  * EPROTO (the body's offsets or counts disagree with the geometry, or the
- * replacement segment is foreign), or the errno of reopening.  After 0, the
+ * replacement file is foreign), EACCES (the replacement is untrusted),
+ * or the errno of reopening.  After 0, the
  * QS_BODY offsets match the geometry, nqueues, nbuckets, nkeys, nthrottle
  * are within capacity and every table's rows lie within key[0..nkeys);
  * use a malloc()ed buf (aligned) to apply shm_body_*() to it.
@@ -151,7 +227,7 @@ extern void shm_writer_destroy(SHM_W *);
  * Getters read the current mapping; heartbeat is 0 until the first
  * publish or heartbeat.  shm_reader_close(NULL) is fine.
  */
-extern SHM_R *shm_reader_open(const char *name, SHM_ERR *why, char *err,
+extern SHM_R *shm_reader_open(const char *path, SHM_ERR *why, char *err,
 			      size_t errlen);
 extern SHM_R *shm_reader_attach(SHM_W *);
 extern int shm_reader_copy(SHM_R *, void *buf, size_t len);

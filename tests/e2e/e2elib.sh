@@ -29,13 +29,16 @@
 #                           (e.g. the tail of a daemon's log)
 #   E2E_TEARDOWN=FUNC       run at exit before the instance is destroyed
 #                           (e.g. stop the daemons under test)
-#   E2E_SHM=/NAME           a summary whose /dev/shm files go at exit
 #
 # Set-up (each one ends the test with setup_failed when it fails):
 #   e2e_need_root           run as root
 #   e2e_need_cmds CMD...    Postfix's commands, on PATH or in /usr/sbin
 #   e2e_need_progs HINT PROG...  executables (HINT: how to build them)
 #   e2e_mktemp PREFIX       tmp=/var/tmp/PREFIX.XXXXXX, mode 0755
+#   e2e_rundir              E2E_RUNDIR=/run/qshape-e2e.XXXXXX, a directory
+#                           for the summary (qshape-scand makes it its
+#                           own; its parent /run is root's, as shm.h
+#                           wants), removed at exit
 #   e2e_check_config CONF WHAT  "$CTL check-config -f CONF" accepts CONF
 #
 # Test mail (test_scan.sh, test_scand.sh), into an instance whose relayhost
@@ -73,7 +76,7 @@ E2E_NPASS=0
 E2E_NFAIL=0
 E2E_DIAG=
 E2E_TEARDOWN=
-E2E_SHM=
+E2E_RUNDIR=
 tmp=
 
 # ---------------------------------------------------------------------------
@@ -115,8 +118,7 @@ setup_failed() {
     finish
 }
 
-# e2e_cleanup: the EXIT trap.  Runs $E2E_TEARDOWN, removes $E2E_SHM's
-# files, destroys the instance and removes $tmp (E2E_KEEP=1: stops the
+# e2e_cleanup: the EXIT trap.  Runs $E2E_TEARDOWN, removes $E2E_RUNDIR, destroys the instance and removes $tmp (E2E_KEEP=1: stops the
 # instance and keeps both); exits with the status the test exited with.
 # shellcheck disable=SC2317	# invoked from the EXIT trap
 e2e_cleanup() {
@@ -124,8 +126,7 @@ e2e_cleanup() {
     trap - EXIT INT TERM HUP
     trap '' PIPE	# stdout may be gone (| head); tear down all the same
     [ -z "$E2E_TEARDOWN" ] || "$E2E_TEARDOWN"
-    [ -z "$E2E_SHM" ] ||
-	rm -f "/dev/shm$E2E_SHM" "/dev/shm$E2E_SHM".tmp.* 2>/dev/null
+    [ -z "$E2E_RUNDIR" ] || rm -rf "$E2E_RUNDIR"
     if [ -n "${E2E_KEEP:-}" ]; then
 	pf_destroy keep || echo "# warning: could not stop the Postfix instance" >&2
 	[ -z "$tmp" ] || echo "# kept $tmp" >&2
@@ -191,6 +192,11 @@ e2e_need_progs() {
 e2e_mktemp() {
     tmp=$(mktemp -d "/var/tmp/$1.XXXXXX") || setup_failed "mktemp"
     chmod 0755 "$tmp"
+}
+
+e2e_rundir() {
+    E2E_RUNDIR=$(mktemp -d /run/qshape-e2e.XXXXXX) ||
+	setup_failed "mktemp -d /run/qshape-e2e.XXXXXX"
 }
 
 # e2e_check_config CONF WHAT: "$CTL check-config -f CONF" accepts CONF

@@ -67,7 +67,7 @@ SCAND=$BUILD/qshape-scand
 MILTER=$BUILD/qshape-milter
 CTL=$BUILD/qshapectl
 
-SHM_NAME=/qshape-e2e-milter-$$
+SHM_NAME=		# the summary file, in E2E_RUNDIR
 REPLY="451 4.7.1 Too much mail from you in our queue, try again later"
 
 scand_pid=
@@ -109,7 +109,6 @@ stop_all() {
     pf_stop_pid "$scand_pid"
 }
 E2E_TEARDOWN=stop_all
-E2E_SHM=$SHM_NAME
 
 # ---------------------------------------------------------------------------
 # Helpers.
@@ -340,7 +339,7 @@ write_conf() {
 # qshape-milter configuration for tests/e2e/test_milter.sh (throw-away).
 queue_directory = "$PF_SPOOL";
 postfix_config_directory = "$PF_ETC";
-summary_name = "$SHM_NAME";
+summary_file = "$SHM_NAME";
 group = "postfix";		# the milter runs as nobody with this group
 stale_after = 3;
 fail_mode = "accept";
@@ -387,6 +386,8 @@ id nobody >/dev/null 2>&1 || setup_failed "no user nobody"
 command -v perl >/dev/null 2>&1 || setup_failed "perl not found"
 
 e2e_mktemp qshape-e2e-milter
+e2e_rundir
+SHM_NAME=$E2E_RUNDIR/summary
 conf=$tmp/qshape-milter.conf
 
 port=${E2E_PORT:-10125}

@@ -49,7 +49,7 @@ STALE_AFTER=3
 scand_pid=
 scand_n=0
 scand_log=
-shm_name=/qshape-e2e-$$
+shm_name=		# the summary file, in E2E_RUNDIR
 conf=
 
 e2e_begin e2e-scand
@@ -71,7 +71,6 @@ scand_stop() {
     scand_pid=
 }
 E2E_TEARDOWN=scand_stop
-E2E_SHM=$shm_name
 
 # ---------------------------------------------------------------------------
 # Preconditions.
@@ -83,6 +82,8 @@ e2e_need_progs make "$CTL" "$SCAND"
 getent group postfix >/dev/null 2>&1 || setup_failed "no group postfix"
 
 e2e_mktemp qshape-e2e-scand
+e2e_rundir
+shm_name=$E2E_RUNDIR/summary
 
 port=${E2E_PORT:-10045}
 smtp_port=$(pf_free_port "$port") || setup_failed "no free port"
@@ -131,7 +132,7 @@ cat > "$conf" <<EOF || setup_failed "write $conf"
 # written by tests/e2e/test_scand.sh
 queue_directory = "$PF_SPOOL";
 postfix_config_directory = "$PF_ETC";
-summary_name = "$shm_name";
+summary_file = "$shm_name";
 group = "postfix";
 stale_after = $STALE_AFTER;
 scanner: {

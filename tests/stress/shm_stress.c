@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,7 +58,11 @@ typedef struct READER {
 } READER;
 
 static struct timespec deadline;
-static char name[64];
+#define POLICY_DIGEST	0x5eed5eed5eed5eedull	/* of every entry */
+
+static char base[64], dir[80], name[96];	/* base/d/summary: the
+						 * summary's directory in a
+						 * private one, as shm.h wants */
 
 static int
 expired(void)
@@ -137,6 +142,7 @@ fill(SHM_W *w, int64_t n)
 	e[k].total = (uint32_t) n;
 	e[k].since = n;
 	e[k].hold_until = n + k;
+	e[k].policy_digest = POLICY_DIGEST;	/* the rest is pattern */
 	snprintf(e[k].policy_name, sizeof(e[k].policy_name), "p%lld",
 		 (long long) n);
     }
@@ -191,7 +197,7 @@ check_lookup(READER *rd, unsigned seed, int64_t *last)
     rc = shm_reader_find_throttle(rd->r, QS_KEY_SENDER_DOMAIN,
 				  qs_key_hash(QS_KEY_SENDER_DOMAIN, key,
 					      strlen(key)),
-				  key, strlen(key), 0, &e);
+				  key, strlen(key), POLICY_DIGEST, &e);
     if (rc == 1) {
 	char    pol[QS_NAME_BYTES];
 
@@ -212,7 +218,7 @@ check_lookup(READER *rd, unsigned seed, int64_t *last)
     rc = shm_reader_find_throttle(rd->r, QS_KEY_SENDER_DOMAIN,
 				  qs_key_hash(QS_KEY_SENDER_DOMAIN, key,
 					      strlen(key)),
-				  key, strlen(key), 0, &e);
+				  key, strlen(key), POLICY_DIGEST, &e);
     if (rc == 1)
 	rd->c.torn++;
     else if (rc == 0)
@@ -340,7 +346,17 @@ main(int argc, char **argv)
 	fprintf(stderr, "usage: shm_stress [seconds]\n");
 	return 2;
     }
-    snprintf(name, sizeof(name), "/qshape-stress-%ld", (long) getpid());
+    snprintf(base, sizeof(base), "/tmp/qshape-stress.XXXXXX");
+    if (mkdtemp(base) == 0) {
+	perror("shm-stress: mkdtemp");
+	return 1;
+    }
+    snprintf(dir, sizeof(dir), "%s/d", base);
+    snprintf(name, sizeof(name), "%s/summary", dir);
+    if (mkdir(dir, 0700) < 0) {
+	perror("shm-stress: mkdir");
+	return 1;
+    }
     if ((w = shm_writer_create(name, &geom, -1, err, sizeof(err))) == 0) {
 	fprintf(stderr, "shm-stress: %s\n", err);
 	return 1;
@@ -380,7 +396,9 @@ main(int argc, char **argv)
     }
     passed += process_result(pid, rfd, &prd);
     shm_writer_destroy(w);
-    shm_unlink(name);
+    unlink(name);
+    rmdir(dir);
+    rmdir(base);
     printf("shm-stress: %d passed, %d failed\n", passed, nread - passed);
     return passed == nread ? 0 : 1;
 }

@@ -2,10 +2,12 @@
  * qsfixture - publish a fixture queue-shape summary, for the milter tests
  * (tests/milter/run), the way qshape-scand would: same writer, same layout.
  *
- *	qsfixture [--config FILE] [--stale SECONDS] [--hold] NAME [ENTRY ...]
- *	qsfixture --unlink NAME
+ *	qsfixture [--config CONF] [--stale SECONDS] [--hold] FILE [ENTRY ...]
+ *	qsfixture --unlink FILE
  *
- * NAME is a POSIX shm name ("/qshape-mt-1234").  Each ENTRY is one key in
+ * FILE is the summary's path ("/run/qshape-mt.XXXXXX/main"), in a
+ * directory that belongs to us and passes the checks of shm.h (the
+ * caller makes it, e.g. with mktemp -d under /run).  Each ENTRY is one key in
  * the throttled state:
  *
  *	KIND:KEY:POLICY:ACTION
@@ -15,25 +17,23 @@
  * domains, ".example.com" for a parent domain; it may contain ':', as an
  * IPv6 address does: KIND ends at the first ':', ACTION and POLICY are
  * the last two fields); POLICY is the index of the policy in the
- * configuration the milter runs with (the milter ignores an entry whose
- * policy index is not the policy looking the key up); ACTION is tempfail,
- * hold or log.  Each entry has count 100 of total 200 (share 0.50).
+ * configuration the milter runs with; ACTION is tempfail, hold or log.
+ * Each entry has count 100 of total 200 (share 0.50).  With --config, an
+ * entry carries the name and digest of policy POLICY of CONF, and the body
+ * CONF's policies_digest, as the scanner publishes them (the milter matches
+ * an entry to its policy by digest); without, name "policyN", digests 0.
  *
- * With --config, each entry carries the digest and name of that policy of
- * FILE and the body the digest of FILE's policies, as the scanner running
- * with FILE would publish them; without it the digests are 0.
- *
- * A new segment is created (replacing any under NAME, which is marked
+ * A new summary is created (replacing any at FILE, which is marked
  * retired, as a restarted scanner does), filled, and published with
  * heartbeat now, or now - SECONDS with --stale.  Without --hold the
- * program then exits: the segment stays, and goes stale once stale_after
+ * program then exits: the summary stays, and goes stale once stale_after
  * seconds have passed.  With --hold it forks after publishing, the parent
  * prints the child's pid and exits 0 (so the summary is in place when the
  * caller goes on), and the child refreshes the heartbeat five times a
- * second until SIGTERM or SIGINT, then exits 0, leaving the segment in
+ * second until SIGTERM or SIGINT, then exits 0, leaving the summary in
  * place.
  *
- * --unlink removes NAME (exit 0 also when there was none).
+ * --unlink removes FILE (exit 0 also when there was none).
  *
  * Errors: "qsfixture: reason" on stderr, exit 1; usage errors exit 2.
  */
@@ -69,9 +69,9 @@ static _Noreturn void
 usage(void)
 {
     fprintf(stderr,
-	    "usage: qsfixture [--config FILE] [--stale SECONDS] [--hold] NAME "
+	    "usage: qsfixture [--config CONF] [--stale SECONDS] [--hold] FILE "
 	    "[KIND:KEY:POLICY:ACTION ...]\n"
-	    "       qsfixture --unlink NAME\n");
+	    "       qsfixture --unlink FILE\n");
     exit(2);
 }
 
@@ -185,19 +185,19 @@ int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
+	{"config", required_argument, 0, 'c'},
 	{"stale", required_argument, 0, 's'},
 	{"hold", no_argument, 0, 'h'},
 	{"unlink", no_argument, 0, 'u'},
-	{"config", required_argument, 0, 'c'},
 	{0, 0, 0, 0}
     };
     SHM_GEOM geom = {16, 0};
     SHM_W  *w;
     QS_THROTTLE *th, *ent;
     QS_BODY *b;
-    char    err[512], *end;
-    long    stale = 0;
+    char    err[4096], *end;
     QC_CONFIG *cf = 0;
+    long    stale = 0;
     int     c, i, n, do_hold = 0, do_unlink = 0;
     pid_t   pid;
 
@@ -212,12 +212,12 @@ main(int argc, char **argv)
 	case 'h':
 	    do_hold = 1;
 	    break;
-	case 'u':
-	    do_unlink = 1;
-	    break;
 	case 'c':
 	    if ((cf = qc_load(optarg, err, sizeof(err))) == 0)
 		die("%s", err);
+	    break;
+	case 'u':
+	    do_unlink = 1;
 	    break;
 	default:
 	    usage();
@@ -229,7 +229,7 @@ main(int argc, char **argv)
     if (do_unlink) {
 	if (optind + 1 != argc)
 	    usage();
-	if (shm_unlink(argv[optind]) < 0 && errno != ENOENT)
+	if (unlink(argv[optind]) < 0 && errno != ENOENT)
 	    die("unlink %s: %s", argv[optind], strerror(errno));
 	return 0;
     }
@@ -238,7 +238,10 @@ main(int argc, char **argv)
 	die("%s", strerror(errno));
     for (i = 0; i < n; i++) {		/* all checked before any change */
 	parse_entry(argv[optind + 1 + i], &ent[i]);
-	if (cf && ent[i].policy < cf->npolicies) {
+	if (cf && ent[i].policy >= cf->npolicies)
+	    die("%s: no policy %u in the configuration",
+		argv[optind + 1 + i], ent[i].policy);
+	if (cf) {
 	    ent[i].policy_digest = cf->policies[ent[i].policy].digest;
 	    snprintf(ent[i].policy_name, sizeof(ent[i].policy_name), "%s",
 		     cf->policies[ent[i].policy].name);

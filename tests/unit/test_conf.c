@@ -84,7 +84,7 @@ defaults(void **state)
     assert_string_equal(c->path, src("tests/data/conf/empty.conf"));
     assert_string_equal(c->queue_directory, "");
     assert_string_equal(c->postfix_config_directory, "");
-    assert_string_equal(c->summary_name, "/qshape-milter");
+    assert_string_equal(c->summary_file, "/run/qshape-milter/summary");
     assert_string_equal(c->group, "qshape");
     assert_int_equal(c->stale_after, 30);
     assert_int_equal(c->fail_mode, QC_FAIL_ACCEPT);
@@ -133,7 +133,7 @@ good(void **state)
     (void) state;
     assert_string_equal(c->queue_directory, "/var/spool/postfix-out");
     assert_string_equal(c->postfix_config_directory, "/etc/postfix-out");
-    assert_string_equal(c->summary_name, "/qshape-test");
+    assert_string_equal(c->summary_file, "/run/qshape-test/summary");
     assert_string_equal(c->group, "mailq");
     assert_int_equal(c->stale_after, 120);
     assert_int_equal(c->fail_mode, QC_FAIL_TEMPFAIL);
@@ -392,8 +392,8 @@ bad_files(void **state)
 	       "accept, tempfail\n"
 	       "~/bad-range.conf:3: log_level: \"notice\" is not one of "
 	       "error, warning, info, debug\n"
-	       "~/bad-range.conf:4: summary_name: \"qshape\" is not a "
-	       "shared-memory name: one '/' followed by a name without '/'\n"
+	       "~/bad-range.conf:4: summary_file: \"qshape\" is not an "
+	       "absolute path\n"
 	       "~/bad-range.conf:6: scanner.queues[1]: \"corrupt\" is not one "
 	       "of incoming, active, deferred, hold, maildrop\n"
 	       "~/bad-range.conf:7: scanner.publish_interval: 5 is out of "
@@ -782,6 +782,52 @@ networks(void **state)
     }
 }
 
+/* summary_file: what the shm writer and readers accept, at load time
+ * (issue 7, item 13: "/.." passed check-config, then the scanner could
+ * not start). */
+static void
+summary_file(void **state)
+{
+    static const struct {
+	const char *value;
+	const char *err;		/* after "FILE:1: summary_file: " */
+    } t[] = {
+	{"/..", "\"/..\" has a \".\" or \"..\" component"},
+	{"relative", "\"relative\" is not an absolute path"},
+	{"/run/x/../y", "\"/run/x/../y\" has a \".\" or \"..\" component"},
+	{"/run/x/", "\"/run/x/\" ends with '/': the summary is a file"},
+	{"/run//x", "\"/run//x\" has an empty component (\"//\")"},
+	{"/run/qshape-milter/summary", 0},
+    };
+    char    path[] = "/tmp/test_conf.XXXXXX", err[1024], want[1024];
+    QC_CONFIG *c;
+    FILE   *fp;
+    size_t  i;
+    int     fd;
+
+    (void) state;
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(fp = fdopen(fd, "w"));
+	fprintf(fp, "summary_file = \"%s\";\n", t[i].value);
+	fclose(fp);
+	c = qc_load(path, err, sizeof(err));
+	unlink(path);
+	if (t[i].err == 0) {
+	    if (c == 0)
+		fail_msg("%s: %s", t[i].value, err);
+	    assert_string_equal(c->summary_file, t[i].value);
+	    qc_free(c);
+	} else {
+	    assert_null(c);
+	    snprintf(want, sizeof(want), "%s:1: summary_file: %s", path,
+		     t[i].err);
+	    assert_string_equal(err, want);
+	}
+	memcpy(path + sizeof(path) - 7, "XXXXXX", 6);
+    }
+}
+
 int
 main(void)
 {
@@ -796,6 +842,7 @@ main(void)
 	cmocka_unit_test(replies),
 	cmocka_unit_test(sockets),
 	cmocka_unit_test(networks),
+	cmocka_unit_test(summary_file),
     };
 
     return cmocka_run_group_tests_name("conf", tests, setup, 0);

@@ -40,7 +40,7 @@
 static const char *const queues[NQ] = {"incoming", "active", "deferred",
 				       "hold"};
 static char root[64];
-static char shm_name[64];
+static char shm_name[160];
 static int base_fd;
 static int where[NMSG];			/* queue, or -1 */
 
@@ -128,7 +128,7 @@ make_scanner_with(const SC_POLICY *policy, size_t npolicy)
     c.max_throttled = 1024;
     c.policy = policy;
     c.npolicy = npolicy;
-    c.summary_name = shm_name;
+    c.summary_file = shm_name;
     c.gid = -1;
     c.publish_interval_ms = 100;
     c.heartbeat_interval_ms = 1000;
@@ -156,7 +156,9 @@ setup(void **state)
     snprintf(root, sizeof(root), "/tmp/test_scanner.XXXXXX");
     if (mkdtemp(root) == 0)
 	return -1;
-    snprintf(shm_name, sizeof(shm_name), "/qshape-test-scanner-%d", getpid());
+    snprintf(path, sizeof(path), "%s/run", root);	/* the summary's */
+    mkdir(path, 0700);
+    snprintf(shm_name, sizeof(shm_name), "%s/summary", path);
     for (q = 0; q < NQ; q++) {
 	snprintf(path, sizeof(path), "%s/%s", root, queues[q]);
 	mkdir(path, 0700);
@@ -174,7 +176,6 @@ teardown(void **state)
 
     (void) state;
     close(base_fd);
-    shm_unlink(shm_name);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
     return system(cmd);
 }

@@ -1,7 +1,9 @@
 /*
- * Unit tests for shm: segment creation and replacement, the reader's
- * checks, publication, and the throttle index.  Segments are named
- * /qshape-test-PID-N and unlinked by each test.
+ * Unit tests for shm: file creation and replacement, the reader's checks,
+ * publication and the throttle index (test_shm_trust.c has the attacks
+ * of the threat model).
+ * Each test gets base/p/d/summary in a fresh base = /tmp/test_shm.XXXXXX
+ * (d, the summary's directory, mode 0750; p 0755), removed after it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,25 +21,33 @@
 
 #include "shm.h"
 
-static char name[64];
+static char base[64], pdir[80], dir[96], name[192];
 
 static int
 setup(void **state)
 {
-    static int n;
-
     (void) state;
-    snprintf(name, sizeof(name), "/qshape-test-%ld-%d", (long) getpid(), ++n);
-    shm_unlink(name);
+    snprintf(base, sizeof(base), "/tmp/test_shm.XXXXXX");
+    if (mkdtemp(base) == 0)
+	return -1;
+    snprintf(pdir, sizeof(pdir), "%s/p", base);
+    snprintf(dir, sizeof(dir), "%s/d", pdir);
+    snprintf(name, sizeof(name), "%s/summary", dir);
+    if (mkdir(pdir, 0755) < 0 || chmod(pdir, 0755) < 0 || mkdir(dir, 0750) < 0
+	|| chmod(dir, 0750) < 0)
+	return -1;
     return 0;
 }
 
 static int
 teardown(void **state)
 {
+    char    cmd[128];
+
     (void) state;
-    shm_unlink(name);
-    return 0;
+    chmod(base, 0700);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+    return system(cmd);
 }
 
 static SHM_W *
@@ -71,7 +81,7 @@ map_rw(size_t *len)
 {
     struct stat st;
     void   *p;
-    int     fd = shm_open(name, O_RDWR, 0);
+    int     fd = open(name, O_RDWR);
 
     assert_true(fd >= 0);
     assert_int_equal(fstat(fd, &st), 0);
@@ -125,20 +135,28 @@ static void
 refuse_args(void **state)
 {
     SHM_GEOM g = {10, 4}, big = {2000000, 4}, bigt = {10, 1u << 25};
-    char    err[256];
+    char    err[512], missing[160];
     SHM_ERR why = SHM_OK;
 
     (void) state;
     assert_null(shm_writer_create("noslash", &g, -1, err, sizeof(err)));
-    assert_non_null(strstr(err, "bad segment name"));
-    assert_null(shm_writer_create("/a/b", &g, -1, err, sizeof(err)));
+    assert_string_equal(err, "bad summary path: \"noslash\" is not an "
+			"absolute path");
     assert_null(shm_writer_create("/", &g, -1, err, sizeof(err)));
+    assert_non_null(strstr(err, "bad summary path"));
+    assert_null(shm_writer_create("/tmp/../x", &g, -1, err, sizeof(err)));
+    assert_non_null(strstr(err, "bad summary path"));
+    snprintf(missing, sizeof(missing), "%s/none/summary", base);
+    assert_null(shm_writer_create(missing, &g, -1, err, sizeof(err)));
+    assert_non_null(strstr(err, "No such file or directory"));
     assert_null(shm_writer_create(name, &big, -1, err, sizeof(err)));
     assert_non_null(strstr(err, "capacity too large"));
     assert_null(shm_writer_create(name, &bigt, -1, err, sizeof(err)));
     assert_null(shm_reader_open(name, &why, err, sizeof(err)));
     assert_int_equal(why, SHM_MISSING);
     assert_non_null(strstr(err, name));
+    assert_null(shm_reader_open(missing, &why, err, sizeof(err)));
+    assert_int_equal(why, SHM_MISSING);
     shm_reader_close(0);
     shm_writer_destroy(0);
 }
@@ -147,7 +165,7 @@ static void
 create_header(void **state)
 {
     struct stat st;
-    char    tmp[128];
+    char    tmp[256];
     mode_t  old = umask(077);		/* create must not depend on it */
     gid_t   gid = geteuid() == 0 ? 4242 : getgid();
     SHM_GEOM g = {10, 5};
@@ -157,20 +175,21 @@ create_header(void **state)
     const QS_BODY *b;
     unsigned char *p;
     size_t  len;
-    int     fd;
 
     (void) state;
     umask(old);
     if (w == 0)
 	fail_msg("%s", err);
-    fd = shm_open(name, O_RDONLY, 0);
-    assert_true(fd >= 0);
-    assert_int_equal(fstat(fd, &st), 0);
-    close(fd);
+    assert_int_equal(lstat(name, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
     assert_int_equal(st.st_mode & 07777, 0640);
     assert_int_equal(st.st_gid, gid);
+    assert_int_equal(st.st_uid, geteuid());
+    assert_int_equal(st.st_nlink, 1);
+    assert_int_equal(st.st_size, shm_segment_size(&g));
+    assert_true(st.st_blocks * 512 >= st.st_size);	/* allocated */
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long) getpid());
-    assert_int_equal(shm_open(tmp, O_RDONLY, 0), -1);
+    assert_int_equal(lstat(tmp, &st), -1);
     assert_int_equal(errno, ENOENT);
 
     p = map_rw(&len);
@@ -185,6 +204,7 @@ create_header(void **state)
     assert_int_equal(h->nindex, 16);	/* next power of two >= 10 */
     assert_int_equal(h->generation, 1);
     assert_int_equal(h->writer_pid, getpid());
+    assert_int_equal(h->writer_uid, geteuid());
     assert_int_equal(h->seq, 0);
     assert_int_equal(h->latch, 0);
     assert_int_equal(h->heartbeat, 0);
@@ -255,7 +275,7 @@ refuse_foreign(void **state)
     munmap(p, len);
 
     /* A file shorter than its header claims, or than a header. */
-    fd = shm_open(name, O_RDWR, 0);
+    fd = open(name, O_RDWR);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, (off_t) len - 8), 0);
     assert_int_equal(open_why(), SHM_FOREIGN);
@@ -583,6 +603,7 @@ attach_and_corrupt(void **state)
     shm_reader_close(r);
     shm_writer_destroy(w);
 }
+
 
 int
 main(void)

@@ -20,7 +20,7 @@
 /* Policies 0..4: sender_domain tempfail, parent_domain hold, client
  * address hold, sasl_username log, sender tempfail.  */
 static const char conf_text[] =
-    "summary_name = \"/qshape-test-verdict\";\n"
+    "summary_file = \"/run/qshape-test-verdict/summary\";\n"
     "scanner: { queues = [\"incoming\", \"active\"]; };\n"
     "policies = (\n"
     " { name = \"flood\"; key = \"sender_domain\"; action = \"tempfail\";\n"
