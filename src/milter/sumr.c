@@ -180,12 +180,27 @@ cond_text(VD_WHY w)
     }
 }
 
+/* The reader's reason, without the "summary PATH: " it starts with. */
+static const char *
+reason(const TREADER *t, const char *path)
+{
+    size_t  n = strlen(path);
+
+    if (t == 0)
+	return "";
+    if (strncmp(t->err, "summary ", 8) == 0
+	&& strncmp(t->err + 8, path, n) == 0 && t->err[8 + n] == ':')
+	return t->err + 8 + n + 1 + (t->err[9 + n] == ' ');
+    return t->err;
+}
+
 /* Log a change of the fail condition, once, by the thread that made it. */
 static void
 log_change(const QC_CONFIG *cf, const TREADER *t, VD_WHY from, VD_WHY to)
 {
     const char *mode = cf->fail_mode == QC_FAIL_TEMPFAIL ? "tempfail"
 	: "accept";
+    const char *why = reason(t, cf->summary_file);
 
     if (from == VD_FAIL_POLICY)
 	log_warnx("fail mode ends (%s): the scanner's policies match",
@@ -200,8 +215,7 @@ log_change(const QC_CONFIG *cf, const TREADER *t, VD_WHY from, VD_WHY to)
     else if (to != VD_NO_MATCH)
 	log_warnx("fail mode begins (%s): summary %s is %s%s%s; applying "
 		  "fail_mode %s", vd_why_name(to), cf->summary_file,
-		  cond_text(to), t && *t->err ? ": " : "", t ? t->err : "",
-		  mode);
+		  cond_text(to), *why ? ": " : "", why, mode);
 }
 
 void
