@@ -34,8 +34,8 @@ typedef struct ERR {
 } ERR;
 
 /* The name to show for a file libconfig knows as 'file'. */
-static void
-show_file(const CFG_LOAD *ld, const char *file, char *buf, size_t len)
+void
+cfg_show_file(const CFG_LOAD *ld, const char *file, char *buf, size_t len)
 {
     if (file == 0 || strcmp(file, ld->path) == 0 || file[0] == '/')
 	snprintf(buf, len, "%s", file ? file : ld->path);
@@ -54,7 +54,7 @@ cfg_add_error(CFG_LOAD *ld, const char *file, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    show_file(ld, file, where, sizeof(where));
+    cfg_show_file(ld, file, where, sizeof(where));
     ld->errs = xrealloc(ld->errs, (ld->nerr + 1) * sizeof(*ld->errs));
     e = ld->errs + ld->nerr;
     e->file = xstrdup(where);
