@@ -155,6 +155,18 @@ check_sender(char *v, char *msg, size_t len)
     return -1;
 }
 
+static size_t
+longest_label(const char *v)
+{
+    size_t  n, max = 0;
+
+    for (; *v; v += n + (v[n] == '.')) {
+	n = strcspn(v, ".");
+	max = n > max ? n : max;
+    }
+    return max;
+}
+
 static int
 check_domain(char *v, char *msg, size_t len)
 {
@@ -170,6 +182,9 @@ check_domain(char *v, char *msg, size_t len)
 		 "matches its subdomains without a leading dot)", v);
     else if (strlen(v) > 253)
 	snprintf(msg, len, "longer than 253 bytes");
+    else if (longest_label(v) > 63)
+	snprintf(msg, len, "\"%s\" has a label longer than 63 bytes: no "
+		 "domain can match it", v);	/* v: at most 253 bytes */
     else
 	return 0;
     return -1;
@@ -271,14 +286,54 @@ post_exempt(CFG_NODE *node, void *obj, void *root)
 	    cfg_error(node, "networks", "%s", msg);	/* checked: cannot be */
 }
 
+#define ALIGN8(x)	(((x) + 7) & ~(uint64_t) 7)
+#define ALIGN64(x)	(((x) + 63) & ~(uint64_t) 63)
+
+/*
+ * The size in bytes of the summary segment the scanner makes for top_keys
+ * and max_throttled: the header, then two copies (64-byte aligned) of a
+ * body of QS_BODY, the queues, the tables, top_keys keys of each kind,
+ * max_throttled entries and their index (a power of two >= 2 *
+ * max_throttled, 4 bytes a slot), each part 8-byte aligned.  This
+ * restates shm_layout() (shm.c) from the record sizes of summary.h, so
+ * that check-config needs no shm code.
+ */
+static uint64_t
+segment_size(int64_t top_keys, int64_t max_throttled)
+{
+    uint64_t body, nindex = 1;
+
+    while (nindex < 2 * (uint64_t) max_throttled)
+	nindex *= 2;
+    body = ALIGN8(sizeof(QS_BODY));
+    body = ALIGN8(body + QS_MAX_QUEUES * sizeof(QS_QUEUE));
+    body = ALIGN8(body + QS_NKEYKINDS * sizeof(QS_TABLE));
+    body = ALIGN8(body + (uint64_t) top_keys * QS_NKEYKINDS * sizeof(QS_KEY));
+    body = ALIGN8(body + (uint64_t) max_throttled * sizeof(QS_THROTTLE));
+    body = ALIGN8(body + nindex * sizeof(uint32_t));
+    return ALIGN64(sizeof(QS_HEADER)) + 2 * ALIGN64(body);
+}
+
 static void
 post_top(CFG_NODE *node, void *obj, void *root)
 {
     QC_CONFIG *c = obj;
     char    path[48];
     size_t  i, j;
+    uint64_t size;
 
     (void) root;
+    /* Every reader copies a body for each look: keep it small. */
+    size = segment_size(c->scanner.top_keys, c->scanner.max_throttled);
+    if (size > QC_SEGMENT_MAX)
+	cfg_error(node, "scanner.top_keys", "top_keys %lld with "
+		  "max_throttled %lld makes a summary of %llu bytes, more "
+		  "than %llu (%llu MiB): lower one of them",
+		  (long long) c->scanner.top_keys,
+		  (long long) c->scanner.max_throttled,
+		  (unsigned long long) size,
+		  (unsigned long long) QC_SEGMENT_MAX,
+		  (unsigned long long) (QC_SEGMENT_MAX >> 20));
     if (c->stale_after <= c->scanner.heartbeat_interval)
 	cfg_error(node, "stale_after", "%lld must be greater than "
 		  "scanner.heartbeat_interval (%lld)",
@@ -307,9 +362,16 @@ static const char *const fail_names[] = {"accept", "tempfail", 0};
 static const char *const level_names[] = {
     "error", "warning", "info", "debug", 0
 };
+/* The names are vocab.h's (qs_kind_name(), qs_action_name()); a static
+ * table needs them as constants.  test_conf's vocabulary test holds them
+ * to vocab.c. */
 static const char *const key_names[] = {
     "sender_domain", "parent_domain", "sender", "client_address",
     "sasl_username", 0
+};
+static const int key_values[] = {
+    QC_KEY_SENDER_DOMAIN, QC_KEY_PARENT_DOMAIN, QC_KEY_SENDER,
+    QC_KEY_CLIENT_ADDRESS, QC_KEY_SASL_USERNAME
 };
 static const char *const action_names[] = {"tempfail", "hold", "log", 0};
 static const int action_values[] = {
@@ -343,8 +405,8 @@ static const CFG_ITEM scanner_items[] = {
     DUR(QC_SCANNER, reconcile_interval, CFG_SEC, 60, 1, 86400),
     DUR(QC_SCANNER, publish_interval, CFG_MSEC, 100, 10, 10000),
     DUR(QC_SCANNER, heartbeat_interval, CFG_SEC, 1, 1, 60),
-    INT(QC_SCANNER, top_keys, 1000, 10, 100000),
-    INT(QC_SCANNER, max_throttled, 256, 1, 65536),
+    INT(QC_SCANNER, top_keys, 1000, 10, QC_MAX_TOP_KEYS),
+    INT(QC_SCANNER, max_throttled, 256, 1, QC_MAX_THROTTLED),
     INT(QC_SCANNER, bucket_count, 10, 1, 16),
     DUR(QC_SCANNER, bucket_time, CFG_MIN, 5, 1, 1440),
     BOOL(QC_SCANNER, linear_buckets, 0),
@@ -370,7 +432,7 @@ static const CFG_ITEM policy_items[] = {
     {.name = "name", .type = CFG_STRING, .offset = offsetof(QC_POLICY, name),
      .flags = CFG_REQUIRED, .check = check_policy_name},
     {.name = "key", .type = CFG_ENUM, .offset = offsetof(QC_POLICY, key),
-     .flags = CFG_REQUIRED, .names = key_names},
+     .flags = CFG_REQUIRED, .names = key_names, .values = key_values},
     LIST(QC_POLICY, queues, policy_queues_def, 1, QC_MAX_QUEUES, queue_names,
 	 CFG_UNIQUE, 0),
     DUR(QC_POLICY, max_age, CFG_SEC, 0, 0, 31536000),
@@ -399,10 +461,10 @@ static const CFG_ITEM policy_items[] = {
 };
 
 static const CFG_ITEM exempt_items[] = {
-    LIST(QC_EXEMPT, senders, 0, 0, 100000, 0, CFG_LOWER, check_sender),
-    LIST(QC_EXEMPT, domains, 0, 0, 100000, 0, CFG_LOWER, check_domain),
-    LIST(QC_EXEMPT, networks, 0, 0, 100000, 0, 0, check_net),
-    LIST(QC_EXEMPT, sasl_users, 0, 0, 100000, 0, 0, check_sasl),
+    LIST(QC_EXEMPT, senders, 0, 0, QC_MAX_EXEMPT, 0, CFG_LOWER, check_sender),
+    LIST(QC_EXEMPT, domains, 0, 0, QC_MAX_EXEMPT, 0, CFG_LOWER, check_domain),
+    LIST(QC_EXEMPT, networks, 0, 0, QC_MAX_EXEMPT, 0, 0, check_net),
+    LIST(QC_EXEMPT, sasl_users, 0, 0, QC_MAX_EXEMPT, 0, 0, check_sasl),
     BOOL(QC_EXEMPT, null_sender, 0),
     {0},
 };

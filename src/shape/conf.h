@@ -29,6 +29,12 @@
 #define QC_MAX_QUEUES	8		/* scanner.queues */
 #define QC_MAX_POLICIES	64
 #define QC_NAME_MAX	31		/* policy names: [A-Za-z0-9_-]{1,31} */
+#define QC_MAX_TOP_KEYS	3000		/* scanner.top_keys */
+#define QC_MAX_THROTTLED 16384		/* scanner.max_throttled */
+#define QC_SEGMENT_MAX	((uint64_t) 32 << 20)	/* bytes of the summary
+						 * segment, both together */
+#define QC_MAX_EXEMPT	10000		/* elements of each exempt list: the
+					 * milter scans them per message */
 
 typedef enum QC_FAIL_MODE {
     QC_FAIL_ACCEPT,
