@@ -696,6 +696,20 @@ malformed_numbers(void **state)
     cfg_free(&table, &t);
 }
 
+/* Found by fuzz_conf: an include name with a line feed made an error
+ * of several lines.  Control characters are shown as \xNN. */
+static void
+one_line_errors(void **state)
+{
+    char    want[1024];
+
+    (void) state;
+    snprintf(want, sizeof(want), "~:1: @include \"a\\x0ab\\x01\": cannot "
+	     "open %s/a\\x0ab\\x01: No such file or directory (include paths "
+	     "are relative to %s)", dir, dir);
+    fails("@include \"a\nb\x01\"\n", want);
+}
+
 static void
 round_trip(void **state)
 {
@@ -809,6 +823,7 @@ main(void)
 	cmocka_unit_test(includes),
 	cmocka_unit_test(include_bounds),
 	cmocka_unit_test(malformed_numbers),
+	cmocka_unit_test(one_line_errors),
 	cmocka_unit_test(round_trip),
 	cmocka_unit_test(durations),
 	cmocka_unit_test(enum_names),
