@@ -323,7 +323,7 @@ post_top(CFG_NODE *node, void *obj, void *root)
     uint64_t size;
 
     (void) root;
-    /* Every reader copies a body for each look: keep it small. */
+    /* Both copies are mapped by every reader, qshapectl copies one. */
     size = segment_size(c->scanner.top_keys, c->scanner.max_throttled);
     if (size > QC_SEGMENT_MAX)
 	cfg_error(node, "scanner.top_keys", "top_keys %lld with "
