@@ -363,8 +363,8 @@ static const char *const level_names[] = {
     "error", "warning", "info", "debug", 0
 };
 /* The names are vocab.h's (qs_kind_name(), qs_action_name()); a static
- * table needs them as constants.  test_conf's vocabulary test holds them
- * to vocab.c. */
+ * table needs them as constants.  test_conf_limits' vocabulary test holds
+ * them to vocab.c. */
 static const char *const key_names[] = {
     "sender_domain", "parent_domain", "sender", "client_address",
     "sasl_username", 0
