@@ -127,6 +127,11 @@ $(B)/bench-sessions: $(B)/bench/sessions.o
 $(B)/fuzz_qf: tests/fuzz/fuzz_qf.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+# libFuzzer target for the configuration loader; its seeds are the files
+# in tests/data/conf and etc/qshape-milter.conf.
+$(B)/fuzz_conf: tests/fuzz/fuzz_conf.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/mkseeds: $(B)/tests/fuzz/mkseeds.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/tests/fuzz/%.o: CPPFLAGS += -Itests/unit
@@ -158,6 +163,7 @@ deps:
 check: deps
 	$(MAKE) all $(UNIT) $(UNIT_ASAN) $(B)/asan/qshapectl $(B)/fuzz_qf \
 	    $(B)/fuzz_sender \
+	    $(B)/fuzz_conf \
 	    $(B)/asan/qshape-milter \
 	    $(B)/tsan/shm_stress $(B)/asan/shm_stress
 	sh tests/run-all $(B)

@@ -34,14 +34,29 @@ typedef struct ERR {
 } ERR;
 
 /* The name to show for a file libconfig knows as 'file'. */
-static void
-show_file(const CFG_LOAD *ld, const char *file, char *buf, size_t len)
+void
+cfg_show_file(const CFG_LOAD *ld, const char *file, char *buf, size_t len)
 {
     if (file == 0 || strcmp(file, ld->path) == 0 || file[0] == '/')
 	snprintf(buf, len, "%s", file ? file : ld->path);
     else
 	snprintf(buf, len, "%s%s%s", ld->dir,
 		 strcmp(ld->dir, "/") ? "/" : "", file);
+}
+
+/* s, with control characters as \xNN: one error, one line.  Allocated. */
+static char *
+one_line(const char *s)
+{
+    char   *buf = xmalloc(4 * strlen(s) + 1), *o = buf;
+
+    for (; *s; s++)
+	if ((unsigned char) *s < 0x20 || *s == 0x7f)
+	    o += sprintf(o, "\\x%02x", (unsigned char) *s);
+	else
+	    *o++ = *s;
+    *o = 0;
+    return buf;
 }
 
 void
@@ -54,14 +69,14 @@ cfg_add_error(CFG_LOAD *ld, const char *file, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    show_file(ld, file, where, sizeof(where));
+    cfg_show_file(ld, file, where, sizeof(where));
     ld->errs = xrealloc(ld->errs, (ld->nerr + 1) * sizeof(*ld->errs));
     e = ld->errs + ld->nerr;
-    e->file = xstrdup(where);
     e->other = strcmp(where, ld->path) != 0;
+    e->file = one_line(where);
     e->line = line;
     e->seq = ld->nerr++;
-    e->msg = xstrdup(msg);
+    e->msg = one_line(msg);
 }
 
 static int
@@ -101,10 +116,13 @@ flush_errors(CFG_LOAD *ld)
 			     used ? "\n" : "", e->file, e->msg);
 	    used += n > 0 ? (size_t) n : 0;
 	} else if (used < ld->errlen && i == CFG_MAX_ERRORS) {
+	    char   *path = one_line(ld->path);
+
 	    n = snprintf(ld->err + used, ld->errlen - used, "\n%s: %zu more "
-			 "error%s", ld->path, ld->nerr - i,
+			 "error%s", path, ld->nerr - i,
 			 ld->nerr - i == 1 ? "" : "s");
 	    used += n > 0 ? (size_t) n : 0;
+	    free(path);
 	}
 	free(e->file);
 	free(e->msg);

@@ -23,7 +23,14 @@
  *   include directory to the directory of the main file, so include paths
  *   are relative to it (nested includes too); absolute include paths would
  *   be prefixed as well, so cfg rejects them;
- * - unknown settings are not errors in libconfig: cfg rejects them.
+ * - unknown settings are not errors in libconfig: cfg rejects them;
+ * - "." and "-.e5" are floats to libconfig, read as 0: cfg rejects a
+ *   number without digits;
+ * - libconfig reads an included file as often as it is included, to 10
+ *   levels (N includes of N includes: N^10 reads): cfg reads each file
+ *   once, refuses cycles and repeats, nesting deeper than 8 and more than
+ *   1 MiB in all files.
+ * Every error is one line: control characters are shown as \xNN.
  *
  * Ownership: cfg_load() allocates the strings, string lists and group
  * arrays inside the caller's struct; cfg_free() releases them (not the

@@ -9,7 +9,8 @@
  *
  * One CFG_LOAD lives on cfg_load()'s stack for one load.  It owns the
  * include directory, the collected errors (cfg.c) and the pre-scan's
- * records (cfg_scan.c, released by cfg_scan_free()).  Nothing here
+ * records (cfg_scan.c, released by cfg_scan_free()): wrapped integers,
+ * includes, and the files read.  Nothing here
  * allocates for the caller except where said.
  */
 #ifndef QSHAPE_CFG_INT_H
@@ -44,6 +45,14 @@ typedef struct INC {
     int     err;			/* errno of opening it, or 0 */
 } INC;
 
+/* A file the pre-scan read (the main file first), by identity. */
+typedef struct SEEN {
+    unsigned long long dev, ino;
+    char   *file;			/* includer's libconfig name; NULL: main */
+    int     line;			/* of the @include */
+    int     active;			/* being read now (on the include stack) */
+} SEEN;
+
 typedef struct CFG_LOAD {
     const char *path;			/* main file, as given */
     char   *dir;			/* include directory */
@@ -55,6 +64,9 @@ typedef struct CFG_LOAD {
     size_t  novf;
     INC    *inc;
     size_t  ninc;
+    SEEN   *seen;
+    size_t  nseen;
+    size_t  bytes;			/* read by the pre-scan, all files */
     void   *root;
 } CFG_LOAD;
 
@@ -71,6 +83,11 @@ cfg_is_digit(int c)
 extern void cfg_add_error(CFG_LOAD *ld, const char *file, int line,
 			  const char *fmt,...)
 	__attribute__((format(printf, 4, 5)));
+
+/* The name to show for a file libconfig knows as 'file' (NULL: the main
+ * file). */
+extern void cfg_show_file(const CFG_LOAD *ld, const char *file, char *buf,
+			  size_t len);
 
 /* An error about setting s (NULL: none known), named path ("" for the
  * root). */

@@ -15,10 +15,16 @@
 #include "cfg_int.h"
 #include "cfg_scan.h"
 
-#define CFG_MAX_INCLUDE	10		/* libconfig's MAX_INCLUDE_DEPTH */
+#define CFG_MAX_INCLUDE	8		/* nesting; libconfig stops at 10 */
+#define CFG_MAX_BYTES	(1 << 20)	/* all files of one configuration */
 
+/*
+ * Read at most max + 1 bytes of path (so that the caller sees a file
+ * larger than max), NUL-terminated.  NULL with *err = errno if it cannot
+ * be opened.
+ */
 static char *
-slurp(const char *path, size_t *lenp, int *err)
+slurp(const char *path, size_t max, size_t *lenp, int *err)
 {
     FILE   *fp;
     char   *buf = 0;
@@ -31,9 +37,12 @@ slurp(const char *path, size_t *lenp, int *err)
     do {
 	if (cap - len < 4096)
 	    buf = xrealloc(buf, cap = cap * 2 + 8192);
-	n = fread(buf + len, 1, cap - len - 1, fp);
+	n = cap - len - 1;
+	if (n > max + 1 - len)
+	    n = max + 1 - len;
+	n = fread(buf + len, 1, n, fp);
 	len += n;
-    } while (n > 0);
+    } while (n > 0 && len <= max);
     buf[len] = 0;
     *lenp = len;
     *err = ferror(fp) ? EIO : 0;
@@ -80,14 +89,20 @@ scan_number(CFG_LOAD *ld, const char *file, int line, const char *p)
 			  || ((d[1] == '-' || d[1] == '+')
 			      && cfg_is_digit(d[2]))))) {
 	/* A float: [-+]?[0-9]*\.[0-9]*([eE][-+]?[0-9]+)? and the like. */
+	int     digits = d > q;
+
 	if (*d == '.')
 	    for (d++; cfg_is_digit(*d); d++)
-		continue;
+		digits = 1;
 	if ((*d == 'e' || *d == 'E')
 	    && (cfg_is_digit(d[1]) || ((d[1] == '-' || d[1] == '+')
 				       && cfg_is_digit(d[2]))))
 	    for (d += 2; cfg_is_digit(*d); d++)
 		continue;
+	/* libconfig takes "." and "-.e5" for floats and reads 0. */
+	if (!digits)
+	    cfg_add_error(ld, file, line, "\"%.*s\" is not a number (no "
+			  "digits)", (int) (d - p), p);
 	return d;
     }
     if (d == q)
@@ -116,6 +131,68 @@ scan_number(CFG_LOAD *ld, const char *file, int line, const char *p)
 static void prescan(CFG_LOAD *, const char *file, const char *open_path,
 		    int depth);
 
+/* The file st was read before (or is being read): its record, or NULL. */
+static SEEN *
+seen_before(CFG_LOAD *ld, const struct stat *st)
+{
+    size_t  i;
+
+    for (i = 0; i < ld->nseen; i++)
+	if (ld->seen[i].dev == (unsigned long long) st->st_dev
+	    && ld->seen[i].ino == (unsigned long long) st->st_ino)
+	    return ld->seen + i;
+    return 0;
+}
+
+static SEEN *
+seen_add(CFG_LOAD *ld, const struct stat *st, const char *file, int line)
+{
+    SEEN   *f;
+
+    ld->seen = xrealloc(ld->seen, (ld->nseen + 1) * sizeof(*ld->seen));
+    f = ld->seen + ld->nseen++;
+    f->dev = (unsigned long long) st->st_dev;
+    f->ino = (unsigned long long) st->st_ino;
+    f->file = file ? xstrdup(file) : 0;
+    f->line = line;
+    f->active = 1;
+    return f;
+}
+
+/*
+ * May the readable regular file st (full, included at file:line, nested
+ * depth + 1 deep) be read?  Each file is read once: a cycle would never
+ * end, and a file included twice, by one file or several, doubles the
+ * work at each level (N includes of N includes: N^depth reads).
+ * 1 if so, else 0 and an error.
+ */
+static int
+include_ok(CFG_LOAD *ld, const char *file, int line, const char *name,
+	   const char *full, const struct stat *st, int depth)
+{
+    char    where[CFG_PATH_MAX + 32];
+    const SEEN *f = seen_before(ld, st);
+
+    if (f && f->active) {
+	cfg_add_error(ld, file, line, "@include \"%s\": %s is already being "
+		      "read (an include cycle)", name, full);
+    } else if (f) {
+	cfg_show_file(ld, f->file, where, sizeof(where));
+	cfg_add_error(ld, file, line, "@include \"%s\": %s was already "
+		      "included at %s:%d (include a file once)", name, full,
+		      where, f->line);
+    } else if (depth + 1 > CFG_MAX_INCLUDE) {
+	cfg_add_error(ld, file, line, "@include \"%s\": includes nested more "
+		      "than %d deep", name, CFG_MAX_INCLUDE);
+    } else if ((unsigned long long) st->st_size > CFG_MAX_BYTES - ld->bytes) {
+	cfg_add_error(ld, file, line, "@include \"%s\": the configuration "
+		      "and its includes exceed %d bytes", name, CFG_MAX_BYTES);
+    } else {
+	return 1;
+    }
+    return 0;
+}
+
 /* @include "name" at p (which is at the start of its line, blanks
  * skipped); returns the end of the directive, or 0 if it is none. */
 static const char *
@@ -128,6 +205,7 @@ scan_include(CFG_LOAD *ld, const char *file, int line, const char *p,
     INC    *inc;
     FILE   *fp;
     struct stat st;
+    size_t  k;
 
     if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t'))
 	return 0;
@@ -163,10 +241,15 @@ scan_include(CFG_LOAD *ld, const char *file, int line, const char *p,
 	inc->err = errno;
     else
 	fclose(fp);
-    if (name[0] == '/' || *name == 0)
+    if (name[0] == '/' || *name == 0) {
 	inc->err = inc->err ? inc->err : EINVAL;
-    else if (inc->err == 0 && depth < CFG_MAX_INCLUDE)
+    } else if (inc->err == 0
+	       && include_ok(ld, file, line, name, full, &st, depth)) {
+	k = ld->nseen;
+	seen_add(ld, &st, file, line);
 	prescan(ld, name, full, depth + 1);
+	ld->seen[k].active = 0;		/* the array may have moved */
+    }
     free(full);
     return q;
 }
@@ -176,11 +259,19 @@ prescan(CFG_LOAD *ld, const char *file, const char *open_path, int depth)
 {
     int     line = 1, err;
     size_t  len;
-    char   *buf = slurp(open_path, &len, &err);
+    char   *buf = slurp(open_path, CFG_MAX_BYTES - ld->bytes, &len, &err);
     const char *p, *bol, *q;
 
     if (buf == 0)
 	return;
+    if (len > CFG_MAX_BYTES - ld->bytes) {
+	/* Grown since it was checked, or the main file. */
+	cfg_add_error(ld, depth ? file : 0, 0, "the configuration and its "
+		      "includes exceed %d bytes", CFG_MAX_BYTES);
+	free(buf);
+	return;
+    }
+    ld->bytes += len;
     if ((p = memchr(buf, 0, len)) != 0) {
 	/* The scan below would stop there; libconfig would not. */
 	for (q = buf; q < p; q++)
@@ -260,6 +351,10 @@ cfg_scan_integer(CFG_LOAD *ld, const config_setting_t *s, const char **text)
 void
 cfg_prescan(CFG_LOAD *ld)
 {
+    struct stat st;
+
+    if (stat(ld->path, &st) == 0)
+	seen_add(ld, &st, 0, 0);
     prescan(ld, ld->path, ld->path, 0);
 }
 
@@ -276,6 +371,9 @@ cfg_scan_free(CFG_LOAD *ld)
 	free(ld->inc[i].file);
 	free(ld->inc[i].name);
     }
+    for (i = 0; i < ld->nseen; i++)
+	free(ld->seen[i].file);
     free(ld->ovf);
     free(ld->inc);
+    free(ld->seen);
 }

@@ -8,10 +8,15 @@
  * include as libconfig's flex scanner does, and records in ld:
  * - ld->ovf: each integer literal libconfig would wrap, with its true
  *   value (saturated to 64 bits) and its text;
- * - ld->inc: each @include, with errno of opening it (0 if readable).
- * A NUL byte in a file is reported with cfg_add_error().  A file that
- * cannot be read is skipped silently (the caller checks the main file;
- * the INC record says what is wrong with an include).
+ * - ld->inc: each @include, with errno of opening it (0 if readable);
+ * - ld->seen: each file read, by device and inode.
+ * It reports with cfg_add_error(), and does not read further: a NUL byte;
+ * a number without digits ("." or "-.e5", which libconfig reads as 0);
+ * an include of a file already read or being read (a cycle, or the same
+ * file twice: each level of repeats would multiply the work); includes
+ * nested more than 8 deep; more than 1 MiB in all files together.  A
+ * file that cannot be read is skipped silently (the caller checks the
+ * main file; the INC record says what is wrong with an include).
  *
  * The records belong to ld; cfg_scan_free() releases them.
  */

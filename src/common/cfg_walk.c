@@ -183,6 +183,8 @@ load_float(CFG_LOAD *ld, const CFG_ITEM *it, const config_setting_t *s,
 	set_error(ld, s, path, "expected a number, got %s", type_desc(s));
 	return;
     }
+    if (v == 0)
+	v = 0;				/* -0.0: one zero, one digest */
     cfg_fmt_double(it->fmin, lo, sizeof(lo));
     cfg_fmt_double(it->fmax, hi, sizeof(hi));
     if ((it->flags & CFG_MIN_EXCL) ? !(v > it->fmin && v <= it->fmax)

@@ -2,13 +2,8 @@
  * conf - the qshape-milter configuration.  See conf.h and
  * qshape-milter.conf(5); every setting is in the tables below.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include "log.h"
 #include "mem.h"
@@ -153,6 +148,18 @@ check_sender(char *v, char *msg, size_t len)
     return -1;
 }
 
+static size_t
+longest_label(const char *v)
+{
+    size_t  n, max = 0;
+
+    for (; *v; v += n + (v[n] == '.')) {
+	n = strcspn(v, ".");
+	max = n > max ? n : max;
+    }
+    return max;
+}
+
 static int
 check_domain(char *v, char *msg, size_t len)
 {
@@ -168,6 +175,9 @@ check_domain(char *v, char *msg, size_t len)
 		 "matches its subdomains without a leading dot)", v);
     else if (strlen(v) > 253)
 	snprintf(msg, len, "longer than 253 bytes");
+    else if (longest_label(v) > 63)
+	snprintf(msg, len, "\"%s\" has a label longer than 63 bytes: no "
+		 "domain can match it", v);	/* v: at most 253 bytes */
     else
 	return 0;
     return -1;
@@ -269,14 +279,54 @@ post_exempt(CFG_NODE *node, void *obj, void *root)
 	    cfg_error(node, "networks", "%s", msg);	/* checked: cannot be */
 }
 
+#define ALIGN8(x)	(((x) + 7) & ~(uint64_t) 7)
+#define ALIGN64(x)	(((x) + 63) & ~(uint64_t) 63)
+
+/*
+ * The size in bytes of the summary segment the scanner makes for top_keys
+ * and max_throttled: the header, then two copies (64-byte aligned) of a
+ * body of QS_BODY, the queues, the tables, top_keys keys of each kind,
+ * max_throttled entries and their index (a power of two >= 2 *
+ * max_throttled, 4 bytes a slot), each part 8-byte aligned.  This
+ * restates shm_layout() (shm.c) from the record sizes of summary.h, so
+ * that check-config needs no shm code.
+ */
+static uint64_t
+segment_size(int64_t top_keys, int64_t max_throttled)
+{
+    uint64_t body, nindex = 1;
+
+    while (nindex < 2 * (uint64_t) max_throttled)
+	nindex *= 2;
+    body = ALIGN8(sizeof(QS_BODY));
+    body = ALIGN8(body + QS_MAX_QUEUES * sizeof(QS_QUEUE));
+    body = ALIGN8(body + QS_NKEYKINDS * sizeof(QS_TABLE));
+    body = ALIGN8(body + (uint64_t) top_keys * QS_NKEYKINDS * sizeof(QS_KEY));
+    body = ALIGN8(body + (uint64_t) max_throttled * sizeof(QS_THROTTLE));
+    body = ALIGN8(body + nindex * sizeof(uint32_t));
+    return ALIGN64(sizeof(QS_HEADER)) + 2 * ALIGN64(body);
+}
+
 static void
 post_top(CFG_NODE *node, void *obj, void *root)
 {
     QC_CONFIG *c = obj;
     char    path[48];
     size_t  i, j;
+    uint64_t size;
 
     (void) root;
+    /* Both copies are mapped by every reader, qshapectl copies one. */
+    size = segment_size(c->scanner.top_keys, c->scanner.max_throttled);
+    if (size > QC_SEGMENT_MAX)
+	cfg_error(node, "scanner.top_keys", "top_keys %lld with "
+		  "max_throttled %lld makes a summary of %llu bytes, more "
+		  "than %llu (%llu MiB): lower one of them",
+		  (long long) c->scanner.top_keys,
+		  (long long) c->scanner.max_throttled,
+		  (unsigned long long) size,
+		  (unsigned long long) QC_SEGMENT_MAX,
+		  (unsigned long long) (QC_SEGMENT_MAX >> 20));
     if (c->stale_after <= c->scanner.heartbeat_interval)
 	cfg_error(node, "stale_after", "%lld must be greater than "
 		  "scanner.heartbeat_interval (%lld)",
@@ -305,9 +355,16 @@ static const char *const fail_names[] = {"accept", "tempfail", 0};
 static const char *const level_names[] = {
     "error", "warning", "info", "debug", 0
 };
+/* The names are vocab.h's (qs_kind_name(), qs_action_name()); a static
+ * table needs them as constants.  test_conf_limits' vocabulary test holds
+ * them to vocab.c. */
 static const char *const key_names[] = {
     "sender_domain", "parent_domain", "sender", "client_address",
     "sasl_username", 0
+};
+static const int key_values[] = {
+    QC_KEY_SENDER_DOMAIN, QC_KEY_PARENT_DOMAIN, QC_KEY_SENDER,
+    QC_KEY_CLIENT_ADDRESS, QC_KEY_SASL_USERNAME
 };
 static const char *const action_names[] = {"tempfail", "hold", "log", 0};
 static const int action_values[] = {
@@ -341,8 +398,8 @@ static const CFG_ITEM scanner_items[] = {
     DUR(QC_SCANNER, reconcile_interval, CFG_SEC, 60, 1, 86400),
     DUR(QC_SCANNER, publish_interval, CFG_MSEC, 100, 10, 10000),
     DUR(QC_SCANNER, heartbeat_interval, CFG_SEC, 1, 1, 60),
-    INT(QC_SCANNER, top_keys, 1000, 10, 100000),
-    INT(QC_SCANNER, max_throttled, 256, 1, 65536),
+    INT(QC_SCANNER, top_keys, 1000, 10, QC_MAX_TOP_KEYS),
+    INT(QC_SCANNER, max_throttled, 256, 1, QC_MAX_THROTTLED),
     INT(QC_SCANNER, bucket_count, 10, 1, 16),
     DUR(QC_SCANNER, bucket_time, CFG_MIN, 5, 1, 1440),
     BOOL(QC_SCANNER, linear_buckets, 0),
@@ -368,7 +425,7 @@ static const CFG_ITEM policy_items[] = {
     {.name = "name", .type = CFG_STRING, .offset = offsetof(QC_POLICY, name),
      .flags = CFG_REQUIRED, .check = check_policy_name},
     {.name = "key", .type = CFG_ENUM, .offset = offsetof(QC_POLICY, key),
-     .flags = CFG_REQUIRED, .names = key_names},
+     .flags = CFG_REQUIRED, .names = key_names, .values = key_values},
     LIST(QC_POLICY, queues, policy_queues_def, 1, QC_MAX_QUEUES, queue_names,
 	 CFG_UNIQUE, 0),
     DUR(QC_POLICY, max_age, CFG_SEC, 0, 0, 31536000),
@@ -397,10 +454,10 @@ static const CFG_ITEM policy_items[] = {
 };
 
 static const CFG_ITEM exempt_items[] = {
-    LIST(QC_EXEMPT, senders, 0, 0, 100000, 0, CFG_LOWER, check_sender),
-    LIST(QC_EXEMPT, domains, 0, 0, 100000, 0, CFG_LOWER, check_domain),
-    LIST(QC_EXEMPT, networks, 0, 0, 100000, 0, 0, check_net),
-    LIST(QC_EXEMPT, sasl_users, 0, 0, 100000, 0, 0, check_sasl),
+    LIST(QC_EXEMPT, senders, 0, 0, QC_MAX_EXEMPT, 0, CFG_LOWER, check_sender),
+    LIST(QC_EXEMPT, domains, 0, 0, QC_MAX_EXEMPT, 0, CFG_LOWER, check_domain),
+    LIST(QC_EXEMPT, networks, 0, 0, QC_MAX_EXEMPT, 0, 0, check_net),
+    LIST(QC_EXEMPT, sasl_users, 0, 0, QC_MAX_EXEMPT, 0, 0, check_sasl),
     BOOL(QC_EXEMPT, null_sender, 0),
     {0},
 };
@@ -518,236 +575,4 @@ qc_print(const QC_CONFIG *c, FILE *fp)
     fprintf(fp, "# qshape-milter configuration from %s, defaults filled in\n",
 	    c->path ? c->path : "(defaults)");
     cfg_print(&top_table, c, fp);
-}
-
-/* Pure validators. */
-
-static int
-is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-int
-qc_reply_valid(const char *r, int want, char *err, size_t errlen)
-{
-    const char *p, *x;
-    size_t  n;
-
-    if (strlen(r) > QC_REPLY_MAX) {
-	snprintf(err, errlen, "reply is longer than %d bytes", QC_REPLY_MAX);
-	return -1;
-    }
-    for (p = r; *p; p++) {
-	if (*p == '\r' || *p == '\n') {
-	    snprintf(err, errlen, "reply must not contain CR or LF");
-	    return -1;
-	}
-	if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f) {
-	    snprintf(err, errlen, "reply must be printable ASCII");
-	    return -1;
-	}
-	if (*p == '%') {
-	    snprintf(err, errlen, "reply must not contain '%%' (libmilter "
-		     "would drop the text)");
-	    return -1;
-	}
-    }
-    if (!(r[0] == '4' || r[0] == '5') || !(r[1] >= '0' && r[1] <= '5')
-	|| !is_digit(r[2]) || (r[3] != 0 && r[3] != ' ')) {
-	snprintf(err, errlen, "reply must start with a 3-digit %s code "
-		 "(\"451 4.7.1 text\")", want == 4 ? "4xx" : want == 5
-		 ? "5xx" : "4xx or 5xx");
-	return -1;
-    }
-    if (want && r[0] - '0' != want) {
-	snprintf(err, errlen, "reply code %.3s is not a %dxx code", r, want);
-	return -1;
-    }
-    for (p = r + 3; *p == ' '; p++)
-	continue;
-    if (!(is_digit(p[0]) && p[1] == '.'))
-	return 0;
-    /* An enhanced status code: class "." 1-3 digits "." 1-3 digits. */
-    n = strcspn(p, " ");
-    for (x = p + 2; is_digit(*x) && x < p + 5; x++)
-	continue;
-    if (x > p + 2 && *x == '.') {
-	const char *y;
-
-	for (y = x + 1; is_digit(*y) && y < x + 4; y++)
-	    continue;
-	if (y > x + 1 && (size_t) (y - p) == n && strchr("245", p[0])) {
-	    if (p[0] != r[0]) {
-		snprintf(err, errlen, "enhanced status code %.*s does not "
-			 "match reply code %.3s (its class must be %c)",
-			 (int) n, p, r, r[0]);
-		return -1;
-	    }
-	    return 0;
-	}
-    }
-    snprintf(err, errlen, "malformed enhanced status code \"%.*s\"",
-	     (int) (n > 20 ? 20 : n), p);
-    return -1;
-}
-
-/* A host name or an address of the family. */
-static int
-host_valid(const char *h, int family)
-{
-    unsigned char buf[16];
-    const char *p;
-
-    if (inet_pton(family, h, buf) == 1)
-	return 1;
-    if (*h == 0 || *h == '-' || *h == '.' || strlen(h) > 253)
-	return 0;
-    for (p = h; *p; p++)
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-	      || is_digit(*p) || *p == '-' || *p == '.'))
-	    return 0;
-    /* All digits and dots is a mistyped address, not a name. */
-    return strspn(h, "0123456789.") != strlen(h);
-}
-
-int
-qc_socket_valid(const char *s, char *err, size_t errlen)
-{
-    struct sockaddr_un sun;
-    const char *p, *at;
-    long    port;
-    int     family;
-
-    if (has_ctl(s)) {
-	snprintf(err, errlen, "socket contains a control character");
-	return -1;
-    }
-    if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
-	p = strchr(s, ':') + 1;
-	if (*p != '/') {
-	    snprintf(err, errlen, "\"%.200s\": the socket path must be "
-		     "absolute", s);
-	    return -1;
-	}
-	if (strlen(p) >= sizeof(sun.sun_path)) {
-	    snprintf(err, errlen, "the socket path is longer than %zu bytes",
-		     sizeof(sun.sun_path) - 1);
-	    return -1;
-	}
-	return 0;
-    }
-    if (strncmp(s, "inet:", 5) == 0) {
-	family = AF_INET;
-	p = s + 5;
-    } else if (strncmp(s, "inet6:", 6) == 0) {
-	family = AF_INET6;
-	p = s + 6;
-    } else {
-	snprintf(err, errlen, "\"%.200s\" is not a milter socket: write "
-		 "inet:PORT@HOST, inet6:PORT@HOST or unix:/path", s);
-	return -1;
-    }
-    if ((at = strchr(p, '@')) == 0) {
-	if (strchr(p, ':'))
-	    snprintf(err, errlen, "\"%.200s\": libmilter wants inet:PORT@HOST, "
-		     "not Postfix's inet:HOST:PORT", s);
-	else
-	    snprintf(err, errlen, "\"%.200s\": missing @HOST (for every "
-		     "address write @0.0.0.0 or @::)", s);
-	return -1;
-    }
-    for (port = 0; p < at && is_digit(*p) && port <= 65535; p++)
-	port = port * 10 + (*p - '0');
-    if (p != at || port < 1 || port > 65535) {
-	snprintf(err, errlen, "\"%.200s\": the port must be a number "
-		 "1..65535", s);
-	return -1;
-    }
-    if (!host_valid(at + 1, family)) {
-	snprintf(err, errlen, "\"%.200s\": \"%.100s\" is not an %s address "
-		 "or a host name", s, at + 1, family == AF_INET ? "IPv4"
-		 : "IPv6");
-	return -1;
-    }
-    return 0;
-}
-
-int
-qc_net_parse(const char *s, QC_NET *net, char *err, size_t errlen)
-{
-    char    addr[INET6_ADDRSTRLEN + 1], shown[INET6_ADDRSTRLEN];
-    const char *slash = strchr(s, '/'), *p;
-    size_t  n = slash ? (size_t) (slash - s) : strlen(s);
-    int     max, prefix, i, bad = 0;
-
-    memset(net, 0, sizeof(*net));
-    if (n == 0 || n >= sizeof(addr) || has_space_or_ctl(s)) {
-	snprintf(err, errlen, "\"%.60s\" is not a network (192.0.2.0/24, "
-		 "2001:db8::/32)", has_ctl(s) ? "?" : s);
-	return -1;
-    }
-    memcpy(addr, s, n);
-    addr[n] = 0;
-    net->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-    max = net->family == AF_INET ? 32 : 128;
-    if (inet_pton(net->family, addr, net->addr) != 1) {
-	snprintf(err, errlen, "\"%.60s\" is not an %s address", addr,
-		 net->family == AF_INET ? "IPv4 or IPv6" : "IPv6");
-	return -1;
-    }
-    prefix = max;
-    if (slash) {
-	for (prefix = 0, p = slash + 1; is_digit(*p) && p < slash + 4; p++)
-	    prefix = prefix * 10 + (*p - '0');
-	if (p == slash + 1 || *p || prefix > max) {
-	    snprintf(err, errlen, "\"%.60s\": the prefix length must be "
-		     "0..%d", s, max);
-	    return -1;
-	}
-    }
-    net->prefix = prefix;
-    for (i = 0; i < max / 8; i++) {
-	int     keep = prefix - i * 8;
-	unsigned char mask = keep >= 8 ? 0xff : keep <= 0 ? 0
-	    : (unsigned char) (0xff << (8 - keep));
-
-	if (net->addr[i] & ~mask) {
-	    bad = 1;
-	    net->addr[i] &= mask;
-	}
-    }
-    if (bad) {
-	inet_ntop(net->family, net->addr, shown, sizeof(shown));
-	snprintf(err, errlen, "\"%.60s\" has host bits set (the network is "
-		 "%s/%d)", s, shown, prefix);
-	return -1;
-    }
-    return 0;
-}
-
-int
-qc_net_match(const QC_NET *net, int family, const void *addr)
-{
-    static const unsigned char mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-    };
-    const unsigned char *a = addr;
-    int     i, bits = net->prefix;
-
-    if (family == AF_INET6 && net->family == AF_INET
-	&& memcmp(a, mapped, sizeof(mapped)) == 0) {
-	a += 12;
-	family = AF_INET;
-    }
-    if (family != net->family)
-	return 0;
-    for (i = 0; bits > 0; i++, bits -= 8) {
-	unsigned char mask = bits >= 8 ? 0xff
-	    : (unsigned char) (0xff << (8 - bits));
-
-	if ((a[i] & mask) != net->addr[i])
-	    return 0;
-    }
-    return 1;
 }

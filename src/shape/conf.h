@@ -19,6 +19,9 @@
 #include <stdio.h>
 
 #include "cfg.h"
+#include "cidr.h"
+#include "milsock.h"
+#include "smtpreply.h"
 #include "qshape/summary.h"
 
 #define QC_DEFAULT_PATH	"/etc/qshape-milter/qshape-milter.conf"
@@ -26,7 +29,12 @@
 #define QC_MAX_QUEUES	8		/* scanner.queues */
 #define QC_MAX_POLICIES	64
 #define QC_NAME_MAX	31		/* policy names: [A-Za-z0-9_-]{1,31} */
-#define QC_REPLY_MAX	500		/* reply text, bytes */
+#define QC_MAX_TOP_KEYS	3000		/* scanner.top_keys */
+#define QC_MAX_THROTTLED 16384		/* scanner.max_throttled */
+#define QC_SEGMENT_MAX	((uint64_t) 32 << 20)	/* bytes of the summary
+						 * segment, both together */
+#define QC_MAX_EXEMPT	10000		/* elements of each exempt list: the
+					 * milter scans them per message */
 
 typedef enum QC_FAIL_MODE {
     QC_FAIL_ACCEPT,
@@ -49,13 +57,6 @@ typedef enum QC_ACTION {
     QC_ACTION_LOG = QS_ACTION_LOG,
     QC_ACTION_ACCEPT = QS_ACTION_ACCEPT		/* local_action only */
 } QC_ACTION;
-
-/* A client network.  Host bits beyond the prefix are zero. */
-typedef struct QC_NET {
-    int     family;			/* AF_INET or AF_INET6 */
-    int     prefix;			/* 0..32 or 0..128 */
-    unsigned char addr[16];		/* network order; 4 bytes for v4 */
-} QC_NET;
 
 typedef struct QC_POLICY {
     char   *name;
@@ -146,26 +147,5 @@ extern const CFG_TABLE *qc_table(void);
 /* Names of enum values ("sender_domain", "tempfail", ...). */
 extern const char *qc_key_name(int);
 extern const char *qc_action_name(int);
-
-/*
- * An SMTP reply "CODE[ X.Y.Z][ text]": CODE is [45][0-5][0-9] and, when
- * want_class is 4 or 5, starts with that digit (0: either); X.Y.Z, if
- * present, has X equal to CODE's first digit; printable ASCII only, no
- * '%', at most QC_REPLY_MAX bytes.  0, or -1 with a reason.
- */
-extern int qc_reply_valid(const char *reply, int want_class, char *err,
-			  size_t errlen);
-
-/* A libmilter socket: inet:PORT@HOST, inet6:PORT@HOST, unix:/path,
- * local:/path.  0, or -1 with a reason. */
-extern int qc_socket_valid(const char *, char *err, size_t errlen);
-
-/* "192.0.2.0/24", "2001:db8::/32", or an address (a /32 or /128).
- * 0, or -1 with a reason. */
-extern int qc_net_parse(const char *, QC_NET *, char *err, size_t errlen);
-
-/* Is addr (4 bytes for AF_INET, 16 for AF_INET6) in net?  An IPv4-mapped
- * IPv6 address (::ffff:192.0.2.1) matches IPv4 networks. */
-extern int qc_net_match(const QC_NET *, int family, const void *addr);
 
 #endif

@@ -52,7 +52,7 @@ SCAND=$BUILD/qshape-scand
 MILTER=$BUILD/qshape-milter
 CTL=$BUILD/qshapectl
 
-SHM_NAME=/qshape-e2e-trust-$$
+SHM_NAME=			# the summary file, in E2E_RUNDIR
 REPLY="451 4.7.1 Not from you now"
 scand_pid=
 milter_pid=
@@ -68,7 +68,6 @@ stop_all() {
     pf_stop_pid "$scand_pid"
 }
 E2E_TEARDOWN=stop_all
-E2E_SHM=$SHM_NAME
 E2E_DIAG=diag
 diag() {
     tail -n 20 "$tmp/milter.log" "$tmp/scand.log" 2>/dev/null | indent
@@ -154,7 +153,7 @@ write_conf() {
     cat >"$1.new" <<EOF
 queue_directory = "$PF_SPOOL";
 postfix_config_directory = "$PF_ETC";
-summary_name = "$SHM_NAME";
+summary_file = "$SHM_NAME";
 group = "postfix";
 stale_after = 5;
 fail_mode = "accept";
@@ -173,6 +172,8 @@ e2e_need_cmds smtp-source postsuper postqueue sendmail
 e2e_need_progs make "$SCAND" "$MILTER" "$CTL"
 command -v perl >/dev/null 2>&1 || setup_failed "perl not found"
 e2e_mktemp qshape-e2e-trust
+e2e_rundir
+SHM_NAME=$E2E_RUNDIR/summary
 
 port=${E2E_PORT:-10225}
 smtp_port=$(pf_free_port "$port") || setup_failed "no free port"

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,6 +578,138 @@ includes(void **state)
     assert_int_equal(chdir(cwd), 0);
 }
 
+/*
+ * Issue 7: a file included N times, each including one N times, was read
+ * N^depth times (N = 4: 35 s and 680 MB).  Each file is read once;
+ * cycles, repeats, depth and size are errors at the directive.
+ */
+static void
+include_bounds(void **state)
+{
+    char    cwd[PATH_MAX], want[2048], text[256], *big;
+    size_t  i;
+    T       t;
+
+    (void) state;
+    assert_int_equal(mkdir(expand("~/bnd", dir), 0700), 0);
+    put("bnd/leaf.conf", "i = 7;\n");
+    put("bnd/self.conf", "\n@include \"bnd/self.conf\"\n"
+	"@include \"bnd/self.conf\"\n");
+    put("bnd/ping.conf", "@include \"bnd/pong.conf\"\n");
+    put("bnd/pong.conf", "\n\n@include \"bnd/ping.conf\"\n");
+    put("bnd/twice.conf", "@include \"bnd/leaf.conf\"\n");
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir("/"), 0);
+    /* A file that includes itself. */
+    snprintf(want, sizeof(want),
+	     "%s/bnd/self.conf:2: @include \"bnd/self.conf\": %s/bnd/self.conf "
+	     "is already being read (an include cycle)\n"
+	     "%s/bnd/self.conf:3: @include \"bnd/self.conf\": %s/bnd/self.conf "
+	     "is already being read (an include cycle)", dir, dir, dir, dir);
+    fails("@include \"bnd/self.conf\"\n", want);
+    /* Two files that include each other, and the main file itself. */
+    snprintf(want, sizeof(want),
+	     "%s/bnd/pong.conf:3: @include \"bnd/ping.conf\": %s/bnd/ping.conf "
+	     "is already being read (an include cycle)", dir, dir);
+    fails("@include \"bnd/ping.conf\"\n", want);
+    snprintf(want, sizeof(want), "~:2: @include \"t.conf\": %s/t.conf is "
+	     "already being read (an include cycle)", dir);
+    fails("i = 5;\n@include \"t.conf\"\n", want);
+    /* The same file twice: in one file, and through another file. */
+    snprintf(want, sizeof(want), "~:3: @include \"bnd/leaf.conf\": "
+	     "%s/bnd/leaf.conf was already included at ~:1 (include a file "
+	     "once)", dir);
+    fails("@include \"bnd/leaf.conf\"\n\n@include \"bnd/leaf.conf\"\n", want);
+    snprintf(want, sizeof(want), "~:2: @include \"bnd/leaf.conf\": "
+	     "%s/bnd/leaf.conf was already included at %s/bnd/twice.conf:1 "
+	     "(include a file once)", dir, dir);
+    fails("@include \"bnd/twice.conf\"\n@include \"bnd/leaf.conf\"\n", want);
+    /* Through a symbolic link: the same file. */
+    assert_int_equal(symlink("leaf.conf", expand("~/bnd/alias.conf", dir)),
+		     0);
+    snprintf(want, sizeof(want), "~:2: @include \"bnd/alias.conf\": "
+	     "%s/bnd/alias.conf was already included at ~:1 (include a file "
+	     "once)", dir);
+    fails("@include \"bnd/leaf.conf\"\n@include \"bnd/alias.conf\"\n", want);
+    /* Once each is fine. */
+    loads("@include \"bnd/twice.conf\"\nsec = 9;\n", &t);
+    assert_int_equal(t.i, 7);
+    cfg_free(&table, &t);
+    /* Depth: d1 includes d2 ... d8 is the 8th level, d9 the 9th. */
+    for (i = 1; i <= 9; i++) {
+	snprintf(text, sizeof(text), "@include \"bnd/d%zu.conf\"\n", i + 1);
+	snprintf(want, sizeof(want), "bnd/d%zu.conf", i);
+	put(want, i == 9 ? "i = 9;\n" : i == 8 ? "i = 8;\n" : text);
+    }
+    loads("@include \"bnd/d1.conf\"\n", &t);
+    assert_int_equal(t.i, 8);
+    cfg_free(&table, &t);
+    put("bnd/d8.conf", "@include \"bnd/d9.conf\"\n");
+    snprintf(want, sizeof(want), "%s/bnd/d8.conf:1: @include "
+	     "\"bnd/d9.conf\": includes nested more than 8 deep", dir);
+    fails("@include \"bnd/d1.conf\"\n", want);
+    /* Size: 1 MiB over all files, exactly; the main file alone, too. */
+    big = malloc((1 << 20) + 2);
+    assert_non_null(big);
+    memset(big, '#', (size_t) (1 << 20) - 25);
+    big[(1 << 20) - 25] = '\n';
+    big[(1 << 20) - 24] = 0;
+    put("bnd/big.conf", big);
+    snprintf(text, sizeof(text), "@include \"bnd/big.conf\"\n");
+    assert_int_equal(strlen(text), 24);
+    loads(text, &t);
+    cfg_free(&table, &t);
+    fails("@include \"bnd/big.conf\"\n\n",
+	  "~:1: @include \"bnd/big.conf\": the configuration and its "
+	  "includes exceed 1048576 bytes");
+    memset(big, '#', (size_t) 1 << 20);
+    big[1 << 20] = '\n';
+    big[(1 << 20) + 1] = 0;
+    fails(big, "~: the configuration and its includes exceed 1048576 bytes");
+    free(big);
+    assert_int_equal(chdir(cwd), 0);
+}
+
+/* Issue 7: "min_share = .;" was read as 0.  libconfig 1.5 lexes "." and
+ * the like as floats and reads them with atof(). */
+static void
+malformed_numbers(void **state)
+{
+    T       t;
+
+    (void) state;
+    fails("f = .;\n", "~:1: \".\" is not a number (no digits)");
+    fails("\nf = -.;\n", "~:2: \"-.\" is not a number (no digits)");
+    fails("f = +.e5;\n", "~:1: \"+.e5\" is not a number (no digits)");
+    fails("els = ({ name = \"a\";\n f = .E-3; });\n",
+	  "~:2: \".E-3\" is not a number (no digits)");
+    fails("f = 1e999;\n", "~:1: f: inf is out of range 0..1");
+    fails("f = -1e999;\n", "~:1: f: -inf is out of range 0..1");
+    /* One digit is enough, on either side of the point. */
+    loads("f = .5;\nex = 1.;\n", &t);
+    assert_true(t.f == 0.5);
+    assert_true(t.ex == 1.0);
+    cfg_free(&table, &t);
+    /* Negative zero is zero. */
+    loads("f = -0.0;\n", &t);
+    assert_true(t.f == 0 && !signbit(t.f));
+    cfg_free(&table, &t);
+}
+
+/* Found by fuzz_conf: an include name with a line feed made an error
+ * of several lines.  Control characters are shown as \xNN. */
+static void
+one_line_errors(void **state)
+{
+    char    want[1024];
+
+    (void) state;
+    snprintf(want, sizeof(want), "~:1: @include \"a\\x0ab\\x01\": cannot "
+	     "open %s/a\\x0ab\\x01: No such file or directory (include paths "
+	     "are relative to %s)", dir, dir);
+    fails("@include \"a\nb\x01\"\n", want);
+}
+
 static void
 round_trip(void **state)
 {
@@ -688,6 +821,9 @@ main(void)
 	cmocka_unit_test(sorted_and_capped),
 	cmocka_unit_test(file_errors),
 	cmocka_unit_test(includes),
+	cmocka_unit_test(include_bounds),
+	cmocka_unit_test(malformed_numbers),
+	cmocka_unit_test(one_line_errors),
 	cmocka_unit_test(round_trip),
 	cmocka_unit_test(durations),
 	cmocka_unit_test(enum_names),

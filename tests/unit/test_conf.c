@@ -144,7 +144,7 @@ good(void **state)
     assert_int_equal(c->scanner.reconcile_interval, 3600);
     assert_int_equal(c->scanner.publish_interval, 250);
     assert_int_equal(c->scanner.heartbeat_interval, 2);
-    assert_int_equal(c->scanner.top_keys, 5000);
+    assert_int_equal(c->scanner.top_keys, 2000);
     assert_int_equal(c->scanner.max_throttled, 1024);
     assert_int_equal(c->scanner.bucket_count, 16);
     assert_int_equal(c->scanner.bucket_time, 60);
@@ -538,154 +538,6 @@ round_trip(void **state)
 }
 
 static void
-replies(void **state)
-{
-    static const struct {
-	const char *reply;
-	int     want;
-	const char *err;		/* NULL: valid */
-    } cases[] = {
-	{"451 4.7.1 text", 4, 0},
-	{"451 4.7.1 Too much mail from you", 0, 0},
-	{"450 text without enhanced code", 4, 0},
-	{"451", 4, 0},
-	{"451 4.7.1", 4, 0},
-	{"452 4.123.456 x", 4, 0},
-	{"421 4.3.2 closing", 4, 0},
-	{"551 5.7.1 go away", 5, 0},
-	{"551 5.7.1", 0, 0},
-	{"451 5.7.1 x", 4, "enhanced status code 5.7.1 does not match reply "
-	 "code 451 (its class must be 4)"},
-	{"451 5.7.1 x", 0, "enhanced status code 5.7.1 does not match reply "
-	 "code 451 (its class must be 4)"},
-	{"551 4.7.1 x", 5, "enhanced status code 4.7.1 does not match reply "
-	 "code 551 (its class must be 5)"},
-	{"451 2.0.0 x", 4, "enhanced status code 2.0.0 does not match reply "
-	 "code 451 (its class must be 4)"},
-	{"551 5.7.1 x", 4, "reply code 551 is not a 4xx code"},
-	{"451 4.7.1 x", 5, "reply code 451 is not a 5xx code"},
-	{"45 4.7.1", 4, "reply must start with a 3-digit 4xx code "
-	 "(\"451 4.7.1 text\")"},
-	{"45 4.7.1", 0, "reply must start with a 3-digit 4xx or 5xx code "
-	 "(\"451 4.7.1 text\")"},
-	{"4511 4.7.1", 4, "reply must start with a 3-digit 4xx code "
-	 "(\"451 4.7.1 text\")"},
-	{"251 ok", 0, "reply must start with a 3-digit 4xx or 5xx code "
-	 "(\"451 4.7.1 text\")"},
-	{"461 4.7.1 x", 4, "reply must start with a 3-digit 4xx code "
-	 "(\"451 4.7.1 text\")"},
-	{"451-4.7.1 x", 4, "reply must start with a 3-digit 4xx code "
-	 "(\"451 4.7.1 text\")"},
-	{"", 4, "reply must start with a 3-digit 4xx code (\"451 4.7.1 text\")"},
-	{"451 4.7.1 100%", 4, "reply must not contain '%' (libmilter would "
-	 "drop the text)"},
-	{"451 4.7.1 a\r\nb", 4, "reply must not contain CR or LF"},
-	{"451 4.7.1 a\nb", 4, "reply must not contain CR or LF"},
-	{"451 4.7.1 tab\there", 4, "reply must be printable ASCII"},
-	{"451 4.7.1 caf\xc3\xa9", 4, "reply must be printable ASCII"},
-	{"451 4.7 x", 4, "malformed enhanced status code \"4.7\""},
-	{"451 4.7.1234 x", 4, "malformed enhanced status code \"4.7.1234\""},
-	{"451 4.7.1x y", 4, "malformed enhanced status code \"4.7.1x\""},
-	{"451 4..1 x", 4, "malformed enhanced status code \"4..1\""},
-	{"451 3.7.1 x", 4, "malformed enhanced status code \"3.7.1\""},
-	{"451 100 messages", 4, 0},	/* text, not an enhanced code */
-    };
-    char    err[256], longr[600];
-    size_t  i;
-
-    (void) state;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-	err[0] = 0;
-	if (cases[i].err == 0) {
-	    if (qc_reply_valid(cases[i].reply, cases[i].want, err,
-			       sizeof(err)) != 0)
-		fail_msg("\"%s\": %s", cases[i].reply, err);
-	} else {
-	    assert_int_equal(qc_reply_valid(cases[i].reply, cases[i].want,
-					    err, sizeof(err)), -1);
-	    assert_string_equal(err, cases[i].err);
-	}
-    }
-    memset(longr, 'x', sizeof(longr));
-    memcpy(longr, "451 ", 4);
-    longr[QC_REPLY_MAX] = 0;
-    assert_int_equal(qc_reply_valid(longr, 4, err, sizeof(err)), 0);
-    longr[QC_REPLY_MAX] = 'x';
-    longr[QC_REPLY_MAX + 1] = 0;
-    assert_int_equal(qc_reply_valid(longr, 4, err, sizeof(err)), -1);
-    assert_string_equal(err, "reply is longer than 500 bytes");
-}
-
-static void
-sockets(void **state)
-{
-    static const struct {
-	const char *s;
-	const char *err;
-    } cases[] = {
-	{"inet:10027@127.0.0.1", 0},
-	{"inet:1@localhost", 0},
-	{"inet:65535@mail.example.com", 0},
-	{"inet:10027@0.0.0.0", 0},
-	{"inet6:10027@::1", 0},
-	{"inet6:10027@[::1]", "\"inet6:10027@[::1]\": \"[::1]\" is not an "
-	 "IPv6 address or a host name"},
-	{"inet6:10027@localhost", 0},
-	{"unix:/run/qshape-milter/milter.sock", 0},
-	{"local:/var/spool/postfix/private/qshape", 0},
-	{"inet:127.0.0.1:10027", "\"inet:127.0.0.1:10027\": libmilter wants "
-	 "inet:PORT@HOST, not Postfix's inet:HOST:PORT"},
-	{"inet:10027", "\"inet:10027\": missing @HOST (for every address "
-	 "write @0.0.0.0 or @::)"},
-	{"inet:0@127.0.0.1", "\"inet:0@127.0.0.1\": the port must be a "
-	 "number 1..65535"},
-	{"inet:65536@127.0.0.1", "\"inet:65536@127.0.0.1\": the port must be "
-	 "a number 1..65535"},
-	{"inet:99999999999999999999@h", "\"inet:99999999999999999999@h\": the "
-	 "port must be a number 1..65535"},
-	{"inet:smtp@127.0.0.1", "\"inet:smtp@127.0.0.1\": the port must be a "
-	 "number 1..65535"},
-	{"inet:10027@", "\"inet:10027@\": \"\" is not an IPv4 address or a "
-	 "host name"},
-	{"inet:10027@::1", "\"inet:10027@::1\": \"::1\" is not an IPv4 "
-	 "address or a host name"},
-	{"inet:10027@127.0.0.256", "\"inet:10027@127.0.0.256\": "
-	 "\"127.0.0.256\" is not an IPv4 address or a host name"},
-	{"inet:10027@bad_host", "\"inet:10027@bad_host\": \"bad_host\" is not "
-	 "an IPv4 address or a host name"},
-	{"unix:run/milter", "\"unix:run/milter\": the socket path must be "
-	 "absolute"},
-	{"/run/milter.sock", "\"/run/milter.sock\" is not a milter socket: "
-	 "write inet:PORT@HOST, inet6:PORT@HOST or unix:/path"},
-	{"tcp:10027@127.0.0.1", "\"tcp:10027@127.0.0.1\" is not a milter "
-	 "socket: write inet:PORT@HOST, inet6:PORT@HOST or unix:/path"},
-	{"inet:10027@127.0.0.1\n", "socket contains a control character"},
-    };
-    char    err[256], longp[200];
-    size_t  i;
-
-    (void) state;
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-	err[0] = 0;
-	if (cases[i].err == 0) {
-	    if (qc_socket_valid(cases[i].s, err, sizeof(err)) != 0)
-		fail_msg("\"%s\": %s", cases[i].s, err);
-	} else {
-	    assert_int_equal(qc_socket_valid(cases[i].s, err, sizeof(err)), -1);
-	    assert_string_equal(err, cases[i].err);
-	}
-    }
-    memset(longp, 'a', sizeof(longp));
-    memcpy(longp, "unix:/", 6);
-    longp[5 + 107] = 0;			/* a 107-byte path fits */
-    assert_int_equal(qc_socket_valid(longp, err, sizeof(err)), 0);
-    longp[5 + 107] = 'a';
-    longp[5 + 108] = 0;
-    assert_int_equal(qc_socket_valid(longp, err, sizeof(err)), -1);
-    assert_string_equal(err, "the socket path is longer than 107 bytes");
-}
-
-static void
 networks(void **state)
 {
     static const struct {
@@ -702,7 +554,7 @@ networks(void **state)
 	{"2001:db8:0:0:8000::/65", AF_INET6, 65, 0},
 	{"::/0", AF_INET6, 0, 0},
 	{"::1", AF_INET6, 128, 0},
-	{"::ffff:192.0.2.0/120", AF_INET6, 120, 0},
+	{"::ffff:192.0.2.0/120", AF_INET, 24, 0},	/* cidr.h */
 	{"192.0.2.1/24", 0, 0, "\"192.0.2.1/24\" has host bits set (the "
 	 "network is 192.0.2.0/24)"},
 	{"2001:db8::1/64", 0, 0, "\"2001:db8::1/64\" has host bits set (the "
@@ -839,8 +691,6 @@ main(void)
 	cmocka_unit_test(includes),
 	cmocka_unit_test(bad_files),
 	cmocka_unit_test(round_trip),
-	cmocka_unit_test(replies),
-	cmocka_unit_test(sockets),
 	cmocka_unit_test(networks),
 	cmocka_unit_test(summary_file),
     };

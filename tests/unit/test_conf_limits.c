@@ -1,0 +1,188 @@
+/*
+ * Unit tests for conf: what loads but could not work is refused at load
+ * time, with "FILE:LINE: message" (issue 7): the summary's size, list
+ * lengths, malformed numbers; and the policy vocabulary is vocab.h's.
+ * test_conf.c has the files in tests/data/conf.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "qshape/vocab.h"
+
+/* Load text from a temporary file: NULL and err, or the config. */
+static QC_CONFIG *
+load_text(const char *text, char *path, size_t pathlen, char *err,
+	  size_t errlen)
+{
+    QC_CONFIG *c;
+    FILE   *fp;
+    int     fd;
+
+    snprintf(path, pathlen, "/tmp/test_conf.XXXXXX");
+    assert_true((fd = mkstemp(path)) >= 0);
+    assert_non_null(fp = fdopen(fd, "w"));
+    fputs(text, fp);
+    fclose(fp);
+    c = qc_load(path, err, errlen);
+    unlink(path);
+    return c;
+}
+
+/* Loading text fails with exactly want, in which '~' is the file. */
+static void
+text_fails(const char *text, const char *want)
+{
+    char    err[8192], exp[8192], path[64];
+    size_t  o = 0;
+
+    assert_null(load_text(text, path, sizeof(path), err, sizeof(err)));
+    for (; *want && o + strlen(path) + 2 < sizeof(exp); want++)
+	if (*want == '~')
+	    o += (size_t) snprintf(exp + o, sizeof(exp) - o, "%s", path);
+	else
+	    exp[o++] = *want;
+    exp[o] = 0;
+    assert_string_equal(err, exp);
+}
+
+static void
+text_loads(const char *text)
+{
+    char    err[8192], path[64];
+    QC_CONFIG *c = load_text(text, path, sizeof(path), err, sizeof(err));
+
+    if (c == 0)
+	fail_msg("unexpected: %s", err);
+    qc_free(c);
+}
+
+/*
+ * Issue 7: top_keys = 100000, the documented maximum, made a 1 GB segment
+ * and "qshapectl status" took 1.9 s.  Each maximum works alone; together
+ * they must keep the segment within 32 MiB.  The sizes are the segment
+ * shm.c makes (checked against a writer when this was written).
+ */
+static void
+capacity(void **state)
+{
+    (void) state;
+    text_fails("scanner = { top_keys = 100000; };\n",
+	       "~:1: scanner.top_keys: 100000 is out of range 10..3000");
+    text_fails("scanner = { top_keys = 3001; };\n",
+	       "~:1: scanner.top_keys: 3001 is out of range 10..3000");
+    text_fails("scanner = { max_throttled = 16385; };\n",
+	       "~:1: scanner.max_throttled: 16385 is out of range 1..16384");
+    text_loads("scanner = { top_keys = 3000; };\n");
+    text_loads("scanner = { max_throttled = 16384; };\n");
+    /* At the cap: 33554048 bytes fit, 33554944 do not. */
+    text_loads("scanner = { top_keys = 3000; max_throttled = 3488; };\n");
+    text_fails("scanner = {\n  max_throttled = 3489;\n  top_keys = 3000;\n"
+	       "};\n",
+	       "~:3: scanner.top_keys: top_keys 3000 with max_throttled 3489 "
+	       "makes a summary of 33554944 bytes, more than 33554432 (32 "
+	       "MiB): lower one of them");
+    text_loads("scanner = { top_keys = 1906; max_throttled = 16384; };\n");
+    text_fails("scanner = { top_keys = 1907; max_throttled = 16384; };\n",
+	       "~:1: scanner.top_keys: top_keys 1907 with max_throttled 16384 "
+	       "makes a summary of 33564160 bytes, more than 33554432 (32 "
+	       "MiB): lower one of them");
+}
+
+/* Exempt lists: at most 10000 entries each; labels of at most 63 bytes. */
+static void
+exempt_limits(void **state)
+{
+    char   *text;
+    size_t  o = 0, i, cap = 10001 * 16 + 128;
+    char    label[80];
+
+    (void) state;
+    text = malloc(cap);
+    assert_non_null(text);
+    o += (size_t) snprintf(text + o, cap - o, "exempt = { senders = [");
+    for (i = 0; i < 10000; i++)
+	o += (size_t) snprintf(text + o, cap - o, "%s\"u%zu@x\"", i ? "," : "",
+			       i);
+    snprintf(text + o, cap - o, "]; };\n");
+    text_loads(text);
+    snprintf(text + o, cap - o, ",\"last@x\"]; };\n");
+    text_fails(text, "~:1: exempt.senders: 10001 elements, must have "
+	       "0..10000");
+    free(text);
+    memset(label, 'a', 63);
+    snprintf(label + 63, sizeof(label) - 63, ".example");
+    text = malloc(256);
+    snprintf(text, 256, "exempt = { domains = [ \"%s\" ]; };\n", label);
+    text_loads(text);
+    memset(label, 'a', 64);
+    snprintf(label + 64, sizeof(label) - 64, ".example");
+    snprintf(text, 256, "exempt = { domains = [ \"x.%s\" ]; };\n", label);
+    text_fails(text, "~:1: exempt.domains[0]: \"x.aaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example\" has a label "
+	       "longer than 63 bytes: no domain can match it");
+    free(text);
+}
+
+/* Issue 7: "min_share = .;" was read as 0. */
+static void
+malformed_number(void **state)
+{
+    (void) state;
+    text_fails("policies = ( { name = \"p\"; key = \"sender\";\n"
+	       "  action = \"log\"; min_share = .; } );\n",
+	       "~:2: \".\" is not a number (no digits)");
+    text_fails("policies = ( { name = \"p\"; key = \"sender\";\n"
+	       "  action = \"log\"; min_share = -0.5; } );\n",
+	       "~:2: policies[0].min_share: -0.5 is out of range 0..1");
+}
+
+/* The policy key and action names are vocab.h's, value for value. */
+static void
+vocabulary(void **state)
+{
+    const CFG_ITEM *it, *pol = 0;
+    int     i, n;
+
+    (void) state;
+    for (it = qc_table()->items; it->name; it++)
+	if (strcmp(it->name, "policies") == 0)
+	    pol = it;
+    assert_non_null(pol);
+    for (n = 0, it = pol->sub->items; it->name; it++) {
+	if (it->type != CFG_ENUM)
+	    continue;
+	for (i = 0; it->names[i]; i++, n++) {
+	    int     v = it->values ? it->values[i] : i;
+
+	    if (strcmp(it->name, "key") == 0) {
+		assert_int_equal(qs_kind_parse(it->names[i]), v);
+		assert_string_equal(qc_key_name(v), it->names[i]);
+	    } else {
+		assert_int_equal(qs_action_parse(it->names[i]), v);
+		assert_string_equal(qc_action_name(v), it->names[i]);
+	    }
+	}
+    }
+    assert_int_equal(n, 5 + 3 + 3);	/* key, action, local_action */
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(capacity),
+	cmocka_unit_test(exempt_limits),
+	cmocka_unit_test(malformed_number),
+	cmocka_unit_test(vocabulary),
+    };
+
+    return cmocka_run_group_tests_name("conf_limits", tests, 0, 0);
+}
