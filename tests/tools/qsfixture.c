@@ -51,6 +51,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "qshape/vocab.h"
 #include "shm.h"
 
 #define FIX_COUNT	100		/* each entry's messages */
@@ -88,31 +89,26 @@ die(const char *fmt, ...)
     exit(1);
 }
 
+/* A kind a policy may name, from s[0..len); -1 if none. */
 static int
 kind_of(const char *s, size_t len)
 {
-    static const char *const names[] = {
-	"sender_domain", "parent_domain", "sender", "client_address",
-	"sasl_username",
-    };
-    static const int kinds[] = {
-	QS_KEY_SENDER_DOMAIN, QS_KEY_PARENT_DOMAIN, QS_KEY_SENDER,
-	QS_KEY_CLIENT_ADDRESS, QS_KEY_SASL_USERNAME,
-    };
-    size_t  i;
+    char    name[32];
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-	if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
-	    return kinds[i];
-    return -1;
+    if (len >= sizeof(name))
+	return -1;
+    memcpy(name, s, len);
+    name[len] = 0;
+    return qs_kind_parse(name);
 }
 
+/* An action a throttled key is published with; -1 if none. */
 static int
 action_of(const char *s)
 {
-    return strcmp(s, "tempfail") == 0 ? QS_ACTION_TEMPFAIL
-	: strcmp(s, "hold") == 0 ? QS_ACTION_HOLD
-	: strcmp(s, "log") == 0 ? QS_ACTION_LOG : -1;
+    int     a = qs_action_parse(s);
+
+    return a == QS_ACTION_ACCEPT ? -1 : a;
 }
 
 /* Parse one KIND:KEY:POLICY:ACTION into e. */
