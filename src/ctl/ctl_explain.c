@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "regdom.h"
 #include "shm.h"
 #include "verdict.h"
 #include "ctl.h"
@@ -61,10 +62,12 @@ print_keys(const VD_MSG *m)
     size_t  len = m->sender_len < QS_KEY_BYTES * 4 ? m->sender_len
 	: QS_KEY_BYTES * 4;
     size_t  n = addr_qshape_domain(m->sender, len, dom);
+    uint16_t off[RD_PARENTS_MAX];
+    size_t  i, np = rd_parents(dom, n, off);	/* as the milter's */
 
     printf("keys: sender_domain=%s", dom);
-    while ((n = addr_qshape_parent(dom, n, dom)) > 0)
-	printf(" parent_domain=%s", dom);
+    for (i = 0; i < np; i++)
+	printf(" parent_domain=%s", dom + off[i]);
     printf(" client_address=%s sasl_username=%s\n",
 	   m->client_text ? m->client_text : "-",
 	   m->sasl_user ? m->sasl_user : "-");
