@@ -26,8 +26,9 @@
  * every milter process and qshapectl explain compute the same parents
  * whenever each of them started.  (psl_latest() would read
  * /usr/share/publicsuffix, which a package upgrade can change between the
- * start of two processes.)  The list changes with a libpsl upgrade, which
- * restarts the daemons linked with it.  Without built-in data no domain has
+ * start of two processes.)  The list changes only with a libpsl upgrade;
+ * a running process keeps the library it started with, so the daemons are
+ * restarted together after one.  Without built-in data no domain has
  * parent keys.  rd_list_info() names the data for the logs.
  *
  * The scanner's index, the milter's lookups (verdict.c) and qshapectl
