@@ -17,8 +17,10 @@ CFLAGS	?= -O2 -g
 WARN	= -std=c11 -Wall -Wextra -Werror -Wmissing-prototypes -Wformat=2 \
 	  -Wshadow -Wstrict-prototypes -Wvla
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc/common -Isrc/queue -Isrc/shape \
-	  $(shell pkg-config --cflags libconfig 2>/dev/null)
+	  $(shell pkg-config --cflags libconfig 2>/dev/null) \
+	  $(shell pkg-config --cflags libpsl 2>/dev/null)
 LDLIBS	+= $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
+	  $(shell pkg-config --libs libpsl 2>/dev/null || echo -lpsl) \
 	  -lm -lpthread
 DEPFLAGS = -MMD -MP
 

@@ -3,7 +3,8 @@
  *
  * Open addressing with linear probing over a power-of-two slot array that
  * holds entry numbers; entries live in fixed-size chunks so that values
- * never move.
+ * never move.  HTAB_IDS probes the same way over (id, hash) slots and
+ * deletes by backward shift.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,17 +73,25 @@ siphash(uint64_t k0, uint64_t k1, const unsigned char *in, size_t len)
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
-HTAB   *
-htab_create(size_t value_size)
+/* A SipHash key for a new table. */
+static void
+random_key(uint64_t *k0, uint64_t *k1)
 {
-    HTAB   *t = xcalloc(1, sizeof(*t));
     uint64_t k[2] = {0x0123456789abcdefULL, 0xfedcba9876543210ULL};
 
     if (getrandom(k, sizeof(k), GRND_NONBLOCK) != (ssize_t) sizeof(k)) {
 	/* No entropy yet: keep the fixed key, still a good hash. */
     }
-    t->k0 = k[0];
-    t->k1 = k[1];
+    *k0 = k[0];
+    *k1 = k[1];
+}
+
+HTAB   *
+htab_create(size_t value_size)
+{
+    HTAB   *t = xcalloc(1, sizeof(*t));
+
+    random_key(&t->k0, &t->k1);
     t->value_size = value_size;
     t->ent_size = ALIGN16(sizeof(ENT)) + ALIGN16(value_size);
     t->nslot = 64;
@@ -215,4 +224,151 @@ htab_entry(const HTAB *t, size_t i)
     ENT    *e = ent_at(t, i);
 
     return (HTAB_ENTRY) {e->key, e->len, ent_value(e)};
+}
+
+/* HTAB_IDS: (id, hash) slots; id 0 marks an empty slot. */
+
+#define IDS_MIN_SLOTS	64
+
+typedef struct IDSLOT {
+    uint32_t id;
+    uint32_t hash;			/* low 32 bits of the key's SipHash */
+} IDSLOT;
+
+struct HTAB_IDS {
+    uint64_t k0, k1;			/* SipHash key */
+    HTAB_IDS_KEY key_of;
+    void   *ctx;
+    IDSLOT *slot;
+    size_t  nslot;			/* power of two, >= IDS_MIN_SLOTS */
+    size_t  count;
+};
+
+HTAB_IDS *
+htab_ids_create(HTAB_IDS_KEY key_of, void *ctx)
+{
+    HTAB_IDS *t = xcalloc(1, sizeof(*t));
+
+    random_key(&t->k0, &t->k1);
+    t->key_of = key_of;
+    t->ctx = ctx;
+    t->nslot = IDS_MIN_SLOTS;
+    t->slot = xcalloc(t->nslot, sizeof(*t->slot));
+    return t;
+}
+
+void
+htab_ids_destroy(HTAB_IDS *t)
+{
+    if (t == 0)
+	return;
+    free(t->slot);
+    free(t);
+}
+
+static uint32_t
+ids_hash(const HTAB_IDS *t, const void *key, size_t len)
+{
+    return (uint32_t) siphash(t->k0, t->k1, key, len);
+}
+
+/* The slot holding key, or the empty slot that ends its probe chain. */
+static size_t
+ids_probe(const HTAB_IDS *t, uint32_t h, const void *key, size_t len)
+{
+    size_t  mask = t->nslot - 1;
+    size_t  i = h & mask;
+
+    for (;; i = (i + 1) & mask) {
+	const IDSLOT *s = &t->slot[i];
+	const void *k;
+	size_t  klen;
+
+	if (s->id == 0)
+	    return i;
+	if (s->hash != h)
+	    continue;
+	k = t->key_of(t->ctx, s->id, &klen);
+	if (klen == len && memcmp(k, key, len) == 0)
+	    return i;
+    }
+}
+
+/* Re-place every id into a slot array of n slots. */
+static void
+ids_resize(HTAB_IDS *t, size_t n)
+{
+    IDSLOT *old = t->slot;
+    size_t  i, j, nold = t->nslot;
+
+    t->slot = xcalloc(n, sizeof(*t->slot));
+    t->nslot = n;
+    for (i = 0; i < nold; i++) {
+	if (old[i].id == 0)
+	    continue;
+	for (j = old[i].hash & (n - 1); t->slot[j].id; j = (j + 1) & (n - 1))
+	     /* next */ ;
+	t->slot[j] = old[i];
+    }
+    free(old);
+}
+
+uint32_t
+htab_ids_find(const HTAB_IDS *t, const void *key, size_t len)
+{
+    return t->slot[ids_probe(t, ids_hash(t, key, len), key, len)].id;
+}
+
+void
+htab_ids_add(HTAB_IDS *t, const void *key, size_t len, uint32_t id)
+{
+    uint32_t h = ids_hash(t, key, len);
+    size_t  i;
+
+    if ((t->count + 1) * 2 > t->nslot)
+	ids_resize(t, t->nslot * 2);
+    i = ids_probe(t, h, key, len);
+    t->slot[i] = (IDSLOT) {id, h};
+    t->count++;
+}
+
+uint32_t
+htab_ids_remove(HTAB_IDS *t, const void *key, size_t len)
+{
+    size_t  mask = t->nslot - 1;
+    size_t  i = ids_probe(t, ids_hash(t, key, len), key, len);
+    size_t  j = i, home;
+    uint32_t id = t->slot[i].id;
+
+    if (id == 0)
+	return 0;
+    for (;;) {
+	j = (j + 1) & mask;
+	if (t->slot[j].id == 0)
+	    break;
+	home = t->slot[j].hash & mask;
+	/* Move slot j back to i unless its home lies in (i, j]. */
+	if ((j > i && (home <= i || home > j))
+	    || (j < i && home <= i && home > j)) {
+	    t->slot[i] = t->slot[j];
+	    i = j;
+	}
+    }
+    t->slot[i] = (IDSLOT) {0, 0};
+    t->count--;
+    if (t->nslot > IDS_MIN_SLOTS && t->count * 8 < t->nslot)
+	ids_resize(t, t->nslot / 2);
+    return id;
+}
+
+size_t
+htab_ids_count(const HTAB_IDS *t)
+{
+    return t->count;
+}
+
+size_t
+htab_ids_bytes(const HTAB_IDS *t)
+{
+    return sizeof(*t) + t->nslot * sizeof(*t->slot);
 }

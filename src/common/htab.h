@@ -6,6 +6,18 @@
  * with a per-table random key, so hostile keys cannot force collisions.
  * Entries are listed in insertion order by htab_entry().
  *
+ * HTAB_IDS is the same hashing over keys the caller stores: a map from a
+ * key to a non-zero 32-bit id (a slot number in the caller's array), with
+ * removal.  The table holds only (id, hash) pairs; it asks the caller for
+ * the key of an id when it must compare keys.  The caller's key storage
+ * may move (a realloc'ed array) as long as the callback finds it.  It is
+ * hashed with the same keyed SipHash as HTAB: one hash for every table, so
+ * that no table needs to argue why its keys are not hostile (queue IDs,
+ * which Postfix makes, would do with an unkeyed hash; SipHash-1-3 over a
+ * queue ID costs about as much as FNV-1a).  Removal shifts the probe chain
+ * back (no tombstones), and the slot array shrinks when the table empties,
+ * so memory follows the number of live ids.
+ *
  * Allocation failure is fatal (xmalloc): the table is for the scanner and
  * the command line, not for a request path.
  */
@@ -36,5 +48,28 @@ extern size_t htab_count(const HTAB *);
 
 /* The i-th entry in insertion order, 0 <= i < htab_count(). */
 extern HTAB_ENTRY htab_entry(const HTAB *, size_t i);
+
+typedef struct HTAB_IDS HTAB_IDS;
+
+/* The key of id (which the table holds), and its length in *len. */
+typedef const void *(*HTAB_IDS_KEY) (void *ctx, uint32_t id, size_t *len);
+
+extern HTAB_IDS *htab_ids_create(HTAB_IDS_KEY, void *ctx);
+extern void htab_ids_destroy(HTAB_IDS *);
+
+/* The id stored under key, or 0. */
+extern uint32_t htab_ids_find(const HTAB_IDS *, const void *key, size_t len);
+
+/* Store id (non-zero) under key, which must not be in the table yet. */
+extern void htab_ids_add(HTAB_IDS *, const void *key, size_t len,
+			 uint32_t id);
+
+/* Remove key: its id, or 0 when it was not there. */
+extern uint32_t htab_ids_remove(HTAB_IDS *, const void *key, size_t len);
+
+extern size_t htab_ids_count(const HTAB_IDS *);
+
+/* Bytes the table itself holds (not the caller's keys). */
+extern size_t htab_ids_bytes(const HTAB_IDS *);
 
 #endif

@@ -13,15 +13,12 @@
 
 #include "qshape/vocab.h"
 #include "addr.h"
+#include "log.h"
+#include "regdom.h"
 #include "shm.h"
 #include "verdict.h"
 #include "ctl.h"
 #include "ctl_summary.h"
-
-static const char *const kind_name[QS_NKEYKINDS] = {
-    "sender_domain", "parent_domain", "sender", "client_address",
-    "sasl_username", "rcpt_domain",
-};
 
 /* VD_LOOKUP over the copied body: the throttle set is small. */
 static int
@@ -60,19 +57,24 @@ print_keys(const VD_MSG *m)
 {
     char    dom[ADDR_DOMAIN_BUFSIZE(QS_KEY_BYTES * 4)];
     VD_KEYS k;
-    size_t  n;
+    uint16_t off[RD_PARENTS_MAX];
+    size_t  n, i, np;
 
     if (vd_keys_make(m->sender, m->sender_len, &k) < 0)
 	return;
+    /* Keys come from the sender: escaped, as the logs write them. */
+    n = k.sender_len < QS_KEY_BYTES * 4 ? k.sender_len : QS_KEY_BYTES * 4;
+    log_printable(dom, k.sender, n);
+    printf("keys: sender=%.*s", (int) n, dom);
     n = k.domain_len < QS_KEY_BYTES * 4 ? k.domain_len : QS_KEY_BYTES * 4;
     memcpy(dom, k.domain, n);
     dom[n] = 0;
-    printf("keys: sender=%.*s", (int) (k.sender_len < 1024 ? k.sender_len
-				       : 1024), k.sender);
     vd_keys_free(&k);
+    np = rd_parents(dom, n, off);	/* as the milter's */
+    log_printable(dom, dom, n);
     printf(" sender_domain=%s", dom);
-    while ((n = addr_qshape_parent(dom, n, dom)) > 0)
-	printf(" parent_domain=%s", dom);
+    for (i = 0; i < np; i++)
+	printf(" parent_domain=%s", dom + off[i]);
     printf(" client_address=%s sasl_username=%s\n",
 	   m->client_text ? m->client_text : "-",
 	   m->sasl_user ? m->sasl_user : "-");
@@ -82,7 +84,11 @@ static void
 print_verdict(const CTL_SUMMARY *s, const VD_VERDICT *v)
 {
     const QC_POLICY *p;
+    char    key[QS_KEY_BYTES];
+    size_t  n = strnlen(v->key, sizeof(v->key) - 1);
 
+    log_printable(key, v->key, n);
+    key[n] = 0;
     printf("verdict: %s (%s)\n", qs_action_name(v->action),
 	   vd_why_name(v->why));
     if (v->why != VD_MATCH)
@@ -92,7 +98,7 @@ print_verdict(const CTL_SUMMARY *s, const VD_VERDICT *v)
 	   qc_action_name(v->policy_action),
 	   v->suppressed ? " (logged only: dry_run, log or local mail)" : "");
     printf("throttled: %s:%s count=%u total=%u share=%.2f, since %llds "
-	   "(entered at %u of %u)\n", kind_name[v->kind], v->key,
+	   "(entered at %u of %u)\n", qs_kind_name(v->kind), key,
 	   v->entry.count, v->entry.total, v->entry.share_ppm / 1e6,
 	   (long long) (s->now - v->entry.since), v->entry.enter_count,
 	   v->entry.enter_total);

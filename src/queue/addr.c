@@ -143,10 +143,11 @@ addr_qshape_domain(const char *addr, size_t len, char *out)
 /*
  * $a =~ s/^(?:\.)?[^.]+\.(.*\.)/.$1/: skip one leading dot, a non-empty
  * label ending at the first dot, and require another dot after it before
- * any newline.  The replacement keeps the rest: "." + text after the label.
+ * any newline.  The replacement keeps the rest: "." + text after the label,
+ * which is the suffix that starts at the label's dot.
  */
 size_t
-addr_qshape_parent(const char *key, size_t len, char *out)
+addr_qshape_parent_at(const char *key, size_t len)
 {
     size_t  i = (len > 0 && key[0] == '.') ? 1 : 0;
     const char *dot;
@@ -162,10 +163,19 @@ addr_qshape_parent(const char *key, size_t len, char *out)
     m = nl ? (size_t) (nl - key) : len;
     if (memchr(key + j, '.', m - j) == 0)
 	return 0;
-    memmove(out + 1, key + j, len - j);
-    out[0] = '.';
-    out[len - j + 1] = 0;
-    return len - j + 1;
+    return j - 1;
+}
+
+size_t
+addr_qshape_parent(const char *key, size_t len, char *out)
+{
+    size_t  at = addr_qshape_parent_at(key, len);
+
+    if (at == 0)
+	return 0;
+    memmove(out, key + at, len - at);
+    out[len - at] = 0;
+    return len - at;
 }
 
 size_t

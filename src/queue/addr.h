@@ -11,6 +11,10 @@
  *
  * addr_qshape_parent() is qshape's parent-domain step ("a.b.example.com" ->
  * ".b.example.com" -> ".example.com"; top-level domains are never reached).
+ * It is for qshape's display (scan -p, shape -p).  A parent is always a
+ * suffix of the key that starts at a '.', so addr_qshape_parent_at() gives
+ * it as an offset instead.  The parent keys the policies use stop earlier,
+ * at the registrable domain: see regdom.h.
  *
  * addr_sender_key() is the key of a sender address for the policies.
  *
@@ -32,6 +36,10 @@ extern size_t addr_qshape_domain(const char *addr, size_t len, char *out);
  * len bytes plus the terminator) and return its length; else return 0.
  * out may equal key. */
 extern size_t addr_qshape_parent(const char *key, size_t len, char *out);
+
+/* The offset in key[0..len) where its qshape parent starts (a '.'), or 0
+ * when it has none. */
+extern size_t addr_qshape_parent_at(const char *key, size_t len);
 
 /* The sender-address key: ASCII lower case; the null sender is
  * MAILER-DAEMON.  out must hold ADDR_DOMAIN_BUFSIZE(len) bytes. */

@@ -1,12 +1,14 @@
 /*
  * index - the scanner's live index of the queue.  See index.h.
  *
- * Messages live in an array with a free list; an open-addressing map
- * (linear probing, backward-shift deletion) finds them by queue ID.  Keys
- * are interned per kind as numbers; a sender domain's entry links to its
- * parent domain's, and parents to theirs.  Keys are never freed one by
- * one: when dead keys outnumber live messages, ix_sweep() rebuilds the key
- * tables from the messages.
+ * Messages live in an array with a free list; an htab ID index finds them
+ * by queue ID.  Keys are interned per kind as numbers (an htab ID index
+ * over the KEY array, freed ids chained through 'parent'); a sender
+ * domain's key links to its first parent-domain key, and each parent to
+ * the next (regdom.h).  Every key counts its references: one per message
+ * (per recipient for recipient domains) and one per child key linking to
+ * it.  A key is freed when its count reaches zero, so what the index
+ * holds follows the messages it indexes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +17,12 @@
 #include "htab.h"
 #include "mem.h"
 #include "qtab.h"
+#include "regdom.h"
 #include "index.h"
 
 #define RCPT_INLINE	2
+#define BUF_KEEP	4096		/* scratch bytes kept after a message */
+#define KEYS_KEEP	1024		/* key slots kept by an empty kind */
 
 typedef struct MSG {
     char    id[IX_ID_MAX + 1];		/* "" when the slot is free */
@@ -34,16 +39,21 @@ typedef struct MSG {
 } MSG;
 
 typedef struct KEY {
-    const char *str;			/* owned by the kind's htab */
+    char   *str;			/* owned; NULL when the slot is free */
     size_t  len;
-    uint32_t parent;			/* parent-domain key, 0 = none */
+    uint32_t refs;			/* messages and child keys */
+    uint32_t parent;			/* parent-domain key, 0 = none; in a
+					 * free slot: the next free slot */
 } KEY;
 
 typedef struct KIND {
-    HTAB   *map;			/* string -> uint32 id */
+    HTAB_IDS *map;			/* key text -> id */
     KEY    *key;			/* [1..n] */
-    uint32_t n;
+    uint32_t n;				/* highest id handed out */
     uint32_t cap;
+    uint32_t free;			/* first free id, 0 = none */
+    size_t  live;			/* keys in use */
+    size_t  bytes;			/* their text, with the NULs */
 } KIND;
 
 /* Per kind of key: totals by key, row of each ranked key, the rows. */
@@ -57,14 +67,13 @@ typedef struct COUNT {
 
 struct IX {
     IX_GEOM geom;
-    MSG    *msg;			/* [1..nmsg_cap) */
+    MSG    *msg;			/* [1..msg_cap) */
     uint32_t msg_cap;
     uint32_t *free_list;
     uint32_t nfree;
     uint32_t used;			/* highest slot handed out + 1 */
     size_t  live;
-    uint32_t *slot;			/* id map: message index, 0 = empty */
-    size_t  nslot;
+    HTAB_IDS *ids;			/* queue ID -> message slot */
     KIND    kind[QS_NKEYKINDS];
     /* Scratch for counting, per kind of key. */
     COUNT   cnt[QS_NKEYKINDS];
@@ -76,15 +85,23 @@ struct IX {
     size_t  buf_cap;
 };
 
-/* FNV-1a: queue IDs are made by Postfix, not by a sender. */
-static uint64_t
-id_hash(const char *s)
+/* HTAB_IDS callbacks: the key of a message slot, of a key id. */
+static const void *
+msg_key(void *ctx, uint32_t slot, size_t *len)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    const IX *ix = ctx;
 
-    for (; *s; s++)
-	h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
-    return h;
+    *len = strlen(ix->msg[slot].id);
+    return ix->msg[slot].id;
+}
+
+static const void *
+key_text(void *ctx, uint32_t id, size_t *len)
+{
+    const KIND *kd = ctx;
+
+    *len = kd->key[id].len;
+    return kd->key[id].str;
 }
 
 IX     *
@@ -94,79 +111,162 @@ ix_create(const IX_GEOM *g)
     int     k;
 
     ix->geom = *g;
-    ix->nslot = 1024;
-    ix->slot = xcalloc(ix->nslot, sizeof(*ix->slot));
     ix->used = 1;
+    ix->ids = htab_ids_create(msg_key, ix);
     for (k = 0; k < QS_NKEYKINDS; k++)
-	ix->kind[k].map = htab_create(sizeof(uint32_t));
+	ix->kind[k].map = htab_ids_create(key_text, &ix->kind[k]);
     return ix;
-}
-
-static void
-kinds_free(IX *ix)
-{
-    int     k;
-
-    for (k = 0; k < QS_NKEYKINDS; k++) {
-	htab_destroy(ix->kind[k].map);
-	free(ix->kind[k].key);
-	memset(&ix->kind[k], 0, sizeof(ix->kind[k]));
-    }
 }
 
 void
 ix_destroy(IX *ix)
 {
     uint32_t i;
+    int     k;
 
     if (ix == 0)
 	return;
     for (i = 1; i < ix->used; i++)
 	free(ix->msg[i].rcpt_more);
-    kinds_free(ix);
+    for (k = 0; k < QS_NKEYKINDS; k++) {
+	for (i = 1; i <= ix->kind[k].n; i++)
+	    free(ix->kind[k].key[i].str);
+	free(ix->kind[k].key);
+	htab_ids_destroy(ix->kind[k].map);
+	free(ix->cnt[k].tot);
+	free(ix->cnt[k].rowof);
+	free(ix->cnt[k].rows);
+    }
+    htab_ids_destroy(ix->ids);
     free(ix->msg);
     free(ix->free_list);
-    free(ix->slot);
-    for (i = 0; i < QS_NKEYKINDS; i++) {
-	free(ix->cnt[i].tot);
-	free(ix->cnt[i].rowof);
-	free(ix->cnt[i].rows);
-    }
     free(ix->bkt);
     free(ix->counts);
     free(ix->buf);
     free(ix);
 }
 
-/* Intern a key of a kind; parent domains are linked for sender domains. */
+/* A new key with one reference, not linked to a parent. */
+static uint32_t
+key_new(KIND *kd, const char *s, size_t len)
+{
+    uint32_t id;
+    KEY    *k;
+
+    if (kd->free) {
+	id = kd->free;
+	kd->free = kd->key[id].parent;
+    } else {
+	if (kd->n + 2 > kd->cap) {
+	    kd->cap = kd->cap ? 2 * kd->cap : 256;
+	    kd->key = xrealloc(kd->key, kd->cap * sizeof(*kd->key));
+	}
+	id = ++kd->n;
+    }
+    k = &kd->key[id];
+    k->str = xmalloc(len + 1);
+    memcpy(k->str, s, len);
+    k->str[len] = 0;
+    k->len = len;
+    k->refs = 1;
+    k->parent = 0;
+    htab_ids_add(kd->map, s, len, id);
+    kd->live++;
+    kd->bytes += len + 1;
+    return id;
+}
+
+/*
+ * Link a new sender domain to its parents, creating those not known yet:
+ * every parent is a suffix of the domain (regdom.h), and a known parent
+ * already links to the rest of the chain.
+ */
+static void
+link_parents(IX *ix, uint32_t sdom)
+{
+    KIND   *pk = &ix->kind[QS_KEY_PARENT_DOMAIN];
+    KEY    *dk = &ix->kind[QS_KEY_SENDER_DOMAIN].key[sdom];
+    const char *d = dk->str;		/* stays put: it is malloc'ed */
+    size_t  len = dk->len, i, n;
+    uint16_t off[RD_PARENTS_MAX];
+    uint32_t p, child = 0;		/* 0: the sender domain */
+
+    n = rd_parents(d, len, off);
+    for (i = 0; i < n; i++) {
+	int     known = (p = htab_ids_find(pk->map, d + off[i],
+					   len - off[i])) != 0;
+
+	if (known)
+	    pk->key[p].refs++;
+	else
+	    p = key_new(pk, d + off[i], len - off[i]);	/* moves pk->key */
+	if (child == 0)
+	    dk->parent = p;
+	else
+	    pk->key[child].parent = p;
+	if (known)
+	    return;
+	child = p;
+    }
+}
+
+/* Intern a key of a kind: its id, with one more reference. */
 static uint32_t
 intern(IX *ix, int kind, const char *s, size_t len)
 {
     KIND   *kd = &ix->kind[kind];
-    int     created;
-    uint32_t *v = htab_insert(kd->map, s, len, &created);
-    size_t  plen;
-    char   *pbuf;
+    uint32_t id = htab_ids_find(kd->map, s, len);
 
-    if (!created)
-	return *v;
-    if (kd->n + 2 > kd->cap) {
-	kd->cap = kd->cap ? 2 * kd->cap : 256;
-	kd->key = xrealloc(kd->key, kd->cap * sizeof(*kd->key));
+    if (id) {
+	kd->key[id].refs++;
+	return id;
     }
-    *v = ++kd->n;
-    kd->key[*v] = (KEY) {htab_entry(kd->map, htab_count(kd->map) - 1).key,
-			 len, 0};
-    if (kind == QS_KEY_SENDER_DOMAIN || kind == QS_KEY_PARENT_DOMAIN) {
-	pbuf = xmalloc(len + 2);
-	if ((plen = addr_qshape_parent(s, len, pbuf)) > 0) {
-	    uint32_t p = intern(ix, QS_KEY_PARENT_DOMAIN, pbuf, plen);
+    id = key_new(kd, s, len);
+    if (kind == QS_KEY_SENDER_DOMAIN)
+	link_parents(ix, id);
+    return id;
+}
 
-	    ix->kind[kind].key[*v].parent = p;
-	}
-	free(pbuf);
+/* A kind without keys gives its slots back. */
+static void
+kind_empty(KIND *kd)
+{
+    kd->n = 0;
+    kd->free = 0;
+    if (kd->cap > KEYS_KEEP) {
+	free(kd->key);
+	kd->key = 0;
+	kd->cap = 0;
     }
-    return *v;
+}
+
+/* Drop one reference to a key; free it, and so on up its parents, when
+ * none is left. */
+static void
+unref(IX *ix, int kind, uint32_t id)
+{
+    while (id) {
+	KIND   *kd = &ix->kind[kind];
+	KEY    *k = &kd->key[id];
+	uint32_t parent = k->parent;
+
+	if (--k->refs > 0)
+	    return;
+	htab_ids_remove(kd->map, k->str, k->len);
+	kd->live--;
+	kd->bytes -= k->len + 1;
+	free(k->str);
+	k->str = 0;
+	k->len = 0;
+	k->parent = kd->free;
+	kd->free = id;
+	if (kd->live == 0)
+	    kind_empty(kd);
+	if (kind != QS_KEY_SENDER_DOMAIN && kind != QS_KEY_PARENT_DOMAIN)
+	    return;
+	kind = QS_KEY_PARENT_DOMAIN;
+	id = parent;
+    }
 }
 
 static char *
@@ -197,65 +297,6 @@ intern_sender(IX *ix, const char *addr, size_t len)
     return intern(ix, QS_KEY_SENDER, b, n);
 }
 
-static size_t
-probe(const IX *ix, const char *id, int *found)
-{
-    size_t  mask = ix->nslot - 1;
-    size_t  i = (size_t) id_hash(id) & mask;
-
-    for (;; i = (i + 1) & mask) {
-	uint32_t s = ix->slot[i];
-
-	if (s == 0) {
-	    *found = 0;
-	    return i;
-	}
-	if (strcmp(ix->msg[s].id, id) == 0) {
-	    *found = 1;
-	    return i;
-	}
-    }
-}
-
-static void
-map_grow(IX *ix)
-{
-    uint32_t *old = ix->slot;
-    size_t  i, n = ix->nslot;
-    int     found;
-
-    ix->nslot *= 2;
-    ix->slot = xcalloc(ix->nslot, sizeof(*ix->slot));
-    for (i = 0; i < n; i++)
-	if (old[i])
-	    ix->slot[probe(ix, ix->msg[old[i]].id, &found)] = old[i];
-    free(old);
-}
-
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void
-map_delete(IX *ix, size_t i)
-{
-    size_t  mask = ix->nslot - 1;
-    size_t  j = i;
-
-    for (;;) {
-	size_t  home;
-
-	j = (j + 1) & mask;
-	if (ix->slot[j] == 0)
-	    break;
-	home = (size_t) id_hash(ix->msg[ix->slot[j]].id) & mask;
-	/* Move slot j back to i unless its home lies in (i, j]. */
-	if ((j > i && (home <= i || home > j))
-	    || (j < i && home <= i && home > j)) {
-	    ix->slot[i] = ix->slot[j];
-	    i = j;
-	}
-    }
-    ix->slot[i] = 0;
-}
-
 static uint32_t
 msg_alloc(IX *ix)
 {
@@ -268,6 +309,22 @@ msg_alloc(IX *ix)
 				 ix->msg_cap * sizeof(*ix->free_list));
     }
     return ix->used++;
+}
+
+/* Give back what a message's keys hold (m itself is left as it was). */
+static void
+msg_unref(IX *ix, const MSG *m)
+{
+    const uint32_t *r = m->nrcpt > RCPT_INLINE ? m->rcpt_more : m->rcpt_inline;
+    uint32_t i;
+
+    unref(ix, QS_KEY_SENDER_DOMAIN, m->sdom);
+    unref(ix, QS_KEY_SENDER, m->sender);
+    unref(ix, QS_KEY_CLIENT_ADDRESS, m->client);
+    unref(ix, QS_KEY_SASL_USERNAME, m->sasl);
+    for (i = 0; i < m->nrcpt; i++)
+	unref(ix, QS_KEY_RCPT_DOMAIN, r[i]);
+    free(m->rcpt_more);
 }
 
 static void
@@ -296,62 +353,68 @@ fill(IX *ix, MSG *m, int queue, const QF_FACTS *f, int64_t mtime)
     for (i = 0; i < m->nrcpt; i++)
 	r[i] = intern_domain(ix, QS_KEY_RCPT_DOMAIN, f->rcpt[i].ptr,
 			     f->rcpt[i].len);
+    if (ix->buf_cap > BUF_KEEP) {
+	free(ix->buf);
+	ix->buf = 0;
+	ix->buf_cap = 0;
+    }
 }
 
 int
 ix_put(IX *ix, const char *id, int queue, const QF_FACTS *f, int64_t mtime)
 {
-    size_t  i;
-    int     found;
+    size_t  len = strlen(id);
     uint32_t s;
+    MSG     old;
 
-    if (strlen(id) > IX_ID_MAX)
+    if (len > IX_ID_MAX)
 	return -1;
-    i = probe(ix, id, &found);
-    if (found) {
-	s = ix->slot[i];
-	free(ix->msg[s].rcpt_more);
-    } else {
-	if ((ix->live + 1) * 2 > ix->nslot) {
-	    map_grow(ix);
-	    i = probe(ix, id, &found);
-	}
-	s = msg_alloc(ix);
-	memset(&ix->msg[s], 0, sizeof(MSG));
-	strcpy(ix->msg[s].id, id);
-	ix->slot[i] = s;
-	ix->live++;
+    if ((s = htab_ids_find(ix->ids, id, len)) != 0) {
+	/* Intern the new keys before the old ones can go: usually the
+	 * same. */
+	old = ix->msg[s];
+	fill(ix, &ix->msg[s], queue, f, mtime);
+	msg_unref(ix, &old);
+	return 0;
     }
+    s = msg_alloc(ix);
+    memset(&ix->msg[s], 0, sizeof(MSG));
+    memcpy(ix->msg[s].id, id, len + 1);
+    htab_ids_add(ix->ids, id, len, s);
+    ix->live++;
     fill(ix, &ix->msg[s], queue, f, mtime);
     return 0;
+}
+
+static MSG *
+msg_find(const IX *ix, const char *id)
+{
+    uint32_t s = htab_ids_find(ix->ids, id, strlen(id));
+
+    return s ? &ix->msg[s] : 0;
 }
 
 int
 ix_move(IX *ix, const char *id, int queue)
 {
-    int     found;
-    size_t  i = probe(ix, id, &found);
+    MSG    *m = msg_find(ix, id);
 
-    if (!found)
+    if (m == 0)
 	return 0;
-    ix->msg[ix->slot[i]].queue = (uint8_t) queue;
+    m->queue = (uint8_t) queue;
     return 1;
 }
 
 int
 ix_remove(IX *ix, const char *id)
 {
-    int     found;
-    size_t  i = probe(ix, id, &found);
-    uint32_t s;
+    uint32_t s = htab_ids_remove(ix->ids, id, strlen(id));
 
-    if (!found)
+    if (s == 0)
 	return 0;
-    s = ix->slot[i];
-    free(ix->msg[s].rcpt_more);
+    msg_unref(ix, &ix->msg[s]);
     memset(&ix->msg[s], 0, sizeof(MSG));
     ix->free_list[ix->nfree++] = s;
-    map_delete(ix, i);
     ix->live--;
     return 1;
 }
@@ -359,16 +422,42 @@ ix_remove(IX *ix, const char *id)
 int
 ix_queue_of(const IX *ix, const char *id)
 {
-    int     found;
-    size_t  i = probe(ix, id, &found);
+    const MSG *m = msg_find(ix, id);
 
-    return found ? ix->msg[ix->slot[i]].queue : -1;
+    return m ? m->queue : -1;
 }
 
 size_t
 ix_messages(const IX *ix)
 {
     return ix->live;
+}
+
+void
+ix_stats(const IX *ix, IX_STATS *st)
+{
+    uint32_t s;
+    int     k;
+
+    memset(st, 0, sizeof(*st));
+    st->messages = ix->live;
+    st->bytes = sizeof(*ix) + htab_ids_bytes(ix->ids)
+	+ (size_t) ix->msg_cap * (sizeof(MSG) + sizeof(*ix->free_list))
+	+ ix->bkt_cap + ix->counts_cap * sizeof(*ix->counts) + ix->buf_cap;
+    for (s = 1; s < ix->used; s++)
+	if (ix->msg[s].nrcpt > RCPT_INLINE)
+	    st->bytes += ix->msg[s].nrcpt * sizeof(uint32_t);
+    for (k = 0; k < QS_NKEYKINDS; k++) {
+	const KIND *kd = &ix->kind[k];
+	const COUNT *c = &ix->cnt[k];
+
+	st->keys[k] = kd->live;
+	st->key_bytes[k] = kd->bytes;
+	st->bytes += kd->bytes + htab_ids_bytes(kd->map)
+	    + kd->cap * sizeof(KEY)
+	    + c->cap * (sizeof(*c->tot) + sizeof(*c->rowof))
+	    + c->rows_cap * sizeof(*c->rows);
+    }
 }
 
 void
@@ -383,13 +472,12 @@ ix_mark_begin(IX *ix)
 int
 ix_mark(IX *ix, const char *id, int queue)
 {
-    int     found;
-    size_t  i = probe(ix, id, &found);
+    MSG    *m = msg_find(ix, id);
 
-    if (!found)
+    if (m == 0)
 	return 0;
-    ix->msg[ix->slot[i]].mark = 1;
-    ix->msg[ix->slot[i]].queue = (uint8_t) queue;
+    m->mark = 1;
+    m->queue = (uint8_t) queue;
     return 1;
 }
 
@@ -403,45 +491,11 @@ ix_mark_queue(IX *ix, int queue)
 	    ix->msg[s].mark = 1;
 }
 
-/* Re-intern every live message's keys into fresh tables. */
-static void
-rebuild_keys(IX *ix)
-{
-    KIND    old[QS_NKEYKINDS];
-    uint32_t s, i, *r;
-    MSG    *m;
-
-    memcpy(old, ix->kind, sizeof(old));
-    memset(ix->kind, 0, sizeof(ix->kind));
-    for (i = 0; i < QS_NKEYKINDS; i++)
-	ix->kind[i].map = htab_create(sizeof(uint32_t));
-#define RE(kind, id) ((id) ? intern(ix, (kind), old[kind].key[id].str, \
-				    old[kind].key[id].len) : 0)
-    for (s = 1; s < ix->used; s++) {
-	m = &ix->msg[s];
-	if (m->id[0] == 0)
-	    continue;
-	m->sdom = RE(QS_KEY_SENDER_DOMAIN, m->sdom);
-	m->sender = RE(QS_KEY_SENDER, m->sender);
-	m->client = RE(QS_KEY_CLIENT_ADDRESS, m->client);
-	m->sasl = RE(QS_KEY_SASL_USERNAME, m->sasl);
-	r = m->nrcpt > RCPT_INLINE ? m->rcpt_more : m->rcpt_inline;
-	for (i = 0; i < m->nrcpt; i++)
-	    r[i] = RE(QS_KEY_RCPT_DOMAIN, r[i]);
-    }
-#undef RE
-    for (i = 0; i < QS_NKEYKINDS; i++) {
-	htab_destroy(old[i].map);
-	free(old[i].key);
-    }
-}
-
 size_t
 ix_sweep(IX *ix)
 {
-    uint32_t s, nkeys = 0;
+    uint32_t s;
     size_t  gone = 0;
-    int     k;
 
     for (s = 1; s < ix->used; s++) {
 	if (ix->msg[s].id[0] && !ix->msg[s].mark) {
@@ -449,10 +503,6 @@ ix_sweep(IX *ix)
 	    gone++;
 	}
     }
-    for (k = 0; k < QS_NKEYKINDS; k++)
-	nkeys += ix->kind[k].n;
-    if (nkeys > 4 * ix->live + 4096)
-	rebuild_keys(ix);
     return gone;
 }
 

@@ -6,7 +6,17 @@
  * sender address, client address, SASL user, recipient domains), interned
  * as small numbers.  A file renamed to another queue keeps its ID and is
  * moved, never parsed again.  Keys are computed with the shared normaliser
- * (addr.h), so the milter computes the same ones.
+ * (addr.h), so the milter computes the same ones.  Parent-domain keys stop
+ * at the registrable domain and exist only for domains of at most
+ * RD_NAME_MAX bytes (regdom.h); the parent_domain counts (and the table the
+ * scanner publishes from them) are those, not qshape's display chain.
+ *
+ * Memory follows the messages indexed: every key is held once, with a
+ * count of the messages (and child parent keys) that use it, and freed
+ * when the last of them leaves; a domain adds at most RD_PARENTS_MAX
+ * parent keys of at most RD_NAME_MAX bytes.  Keys are kept whole (the
+ * throttle state and the summary hash the whole key), so the bytes held
+ * are linear in the bytes of the distinct keys.  ix_stats() reports them.
  *
  * Reconcile is mark and sweep: ix_mark_begin(), ix_mark() for every file
  * seen (ix_put() for those ix_mark() does not know), ix_sweep().
@@ -90,6 +100,17 @@ extern void ix_mark_queue(IX *, int queue);
 extern size_t ix_sweep(IX *);
 
 extern size_t ix_messages(const IX *);
+
+/* What the index holds: for tests and debug logs. */
+typedef struct IX_STATS {
+    size_t  messages;
+    size_t  keys[QS_NKEYKINDS];		/* interned keys in use, per kind */
+    size_t  key_bytes[QS_NKEYKINDS];	/* their text, with the NULs */
+    size_t  bytes;			/* heap held in all: messages, keys,
+					 * maps, counting scratch */
+} IX_STATS;
+
+extern void ix_stats(const IX *, IX_STATS *);
 
 /* Totals per queue and bucket (queue[q][0] = all ages). */
 extern void ix_queue_totals(const IX *, int64_t now,

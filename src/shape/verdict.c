@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "envaddr.h"
+#include "regdom.h"
 #include "verdict.h"
 
 static const char *const why_name[] = {
@@ -140,16 +141,16 @@ try_key(const QC_CONFIG *cf, int p, int kind, const char *key, size_t len,
     return 1;
 }
 
-/* The first policy whose key of the message is throttled.  The parent
- * chain is walked in place: parents only ever get shorter. */
+/* The first policy whose key of the message is throttled.  Parent keys
+ * are suffixes of the domain, as the scanner's index makes them
+ * (regdom.h). */
 static int
 find_match(const QC_CONFIG *cf, const VD_MSG *m, VD_KEYS *k, VD_LOOKUP fn,
 	   void *ctx, VD_VERDICT *v)
 {
-    char    pstack[ADDR_DOMAIN_BUFSIZE(ADDR_STACK)];
-    size_t  p, n;
+    uint16_t off[RD_PARENTS_MAX];
+    size_t  p, i, n;
     int     rc = 0;
-    char   *parent;
 
     for (p = 0; p < cf->npolicies && rc == 0; p++) {
 	int     kind = cf->policies[p].key;
@@ -159,16 +160,10 @@ find_match(const QC_CONFIG *cf, const VD_MSG *m, VD_KEYS *k, VD_LOOKUP fn,
 	    rc = try_key(cf, (int) p, kind, k->domain, k->domain_len, fn, ctx, v);
 	    break;
 	case QC_KEY_PARENT_DOMAIN:
-	    parent = k->domain_len + 2 <= sizeof(pstack) ? pstack
-		: malloc(k->domain_len + 2);
-	    if (parent == 0)
-		return -1;
-	    memcpy(parent, k->domain, k->domain_len + 1);
-	    n = k->domain_len;
-	    while (rc == 0 && (n = addr_qshape_parent(parent, n, parent)) > 0)
-		rc = try_key(cf, (int) p, kind, parent, n, fn, ctx, v);
-	    if (parent != pstack)
-		free(parent);
+	    n = rd_parents(k->domain, k->domain_len, off);
+	    for (i = 0; i < n && rc == 0; i++)
+		rc = try_key(cf, (int) p, kind, k->domain + off[i],
+			     k->domain_len - off[i], fn, ctx, v);
 	    break;
 	case QC_KEY_SENDER:
 	    rc = try_key(cf, (int) p, kind, k->sender, k->sender_len, fn, ctx, v);

@@ -78,12 +78,30 @@ parents(void **state)
     assert_string_equal(buf, ".b.c\nd");
 }
 
+/* The same step as an offset: the parent is the suffix at the dot. */
+static void
+parent_offsets(void **state)
+{
+    (void) state;
+    assert_int_equal(addr_qshape_parent_at(S("a.b.example.com")), 1);
+    assert_int_equal(addr_qshape_parent_at(S(".b.example.com")), 2);
+    assert_int_equal(addr_qshape_parent_at(S("mail.shop.co.uk")), 4);
+    assert_int_equal(addr_qshape_parent_at(S(".example.com")), 0);
+    assert_int_equal(addr_qshape_parent_at(S("example.com")), 0);
+    assert_int_equal(addr_qshape_parent_at(S("a..b.com")), 1);
+    assert_int_equal(addr_qshape_parent_at(S("..b.com")), 0);
+    assert_int_equal(addr_qshape_parent_at(S("a.b\n.c")), 0);
+    assert_int_equal(addr_qshape_parent_at(S("a.b.c\nd")), 1);
+    assert_int_equal(addr_qshape_parent_at(S("")), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(domains),
 	cmocka_unit_test(parents),
+	cmocka_unit_test(parent_offsets),
     };
 
     return cmocka_run_group_tests_name("addr", tests, 0, 0);

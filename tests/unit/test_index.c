@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "index.h"
+#include "regdom.h"
 
 #define NOW	1700000000
 #define INCOMING 0
@@ -206,8 +207,25 @@ top_is_prefix(IX *ix, size_t n)
     }
 }
 
+/* Interned keys, the same in two indexes: nothing is held for messages
+ * that left. */
+static void
+same_keys(const IX *a, const IX *b)
+{
+    IX_STATS sa, sb;
+    int     k;
+
+    ix_stats(a, &sa);
+    ix_stats(b, &sb);
+    assert_int_equal(sa.messages, sb.messages);
+    for (k = 0; k < QS_NKEYKINDS; k++) {
+	assert_int_equal(sa.keys[k], sb.keys[k]);
+	assert_int_equal(sa.key_bytes[k], sb.key_bytes[k]);
+    }
+}
+
 /* Random operations end with exactly what a fresh index of the survivors
- * holds; enough distinct keys come and go to force a key rebuild. */
+ * holds, counts and interned keys alike. */
 static void
 random_ops(void **state)
 {
@@ -290,16 +308,226 @@ random_ops(void **state)
     ix_queue_totals(ix, NOW, ta);
     ix_queue_totals(fresh, NOW, tb);
     assert_memory_equal(ta, tb, sizeof(ta));
-    /* A sweep that removes nothing but rebuilds the key tables. */
+    same_keys(ix, fresh);
+    /* A sweep that removes nothing changes nothing. */
     ix_mark_begin(ix);
     for (n = 0; n < N; n++) {
 	snprintf(id, sizeof(id), "Q%05dX", n);
 	ix_mark(ix, id, queue[n]);
     }
-    ix_sweep(ix);
+    assert_int_equal(ix_sweep(ix), 0);
     same_counts(ix, fresh, 100000);
+    same_keys(ix, fresh);
     ix_destroy(ix);
     ix_destroy(fresh);
+}
+
+/* Issue 7, item 8: parent keys stop at the registrable domain, in the
+ * counts the scanner publishes and in a policy's window. */
+static void
+parents_stop_at_registrable(void **state)
+{
+    IX     *ix = ix_create(&geom);
+    static const char *const from[] = {
+	"a@a.mail.shop.co.uk", "b@mail.shop.co.uk", "c@x.example.com",
+	"d@example.com", "e@co.uk", "f@shop.co.uk", "g@a.b.foo.ck",
+    };
+    IX_WINDOW w = {QS_KEY_PARENT_DOMAIN, 1u << INCOMING, 0, 1};
+    IX_RANK rank;
+    TH_INPUT in;
+    IX_STATS st;
+    char    id[16];
+    size_t  i;
+
+    (void) state;
+    for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+	QF_FACTS f = facts(from[i], 0, 0, 0, NOW - 60);
+
+	snprintf(id, sizeof(id), "PAR%zuX", i);
+	assert_int_equal(ix_put(ix, id, INCOMING, &f, 0), 0);
+    }
+    ix_count_keys(ix, QS_KEY_PARENT_DOMAIN, NOW, 10, &rank);
+    assert_int_equal(rank.nrows, 4);
+    assert_int_equal(rank.ndistinct, 4);
+    assert_int_equal(row(&rank, ".shop.co.uk")->total, 2);
+    assert_int_equal(row(&rank, ".mail.shop.co.uk")->total, 1);
+    assert_int_equal(row(&rank, ".example.com")->total, 1);
+    assert_int_equal(row(&rank, ".b.foo.ck")->total, 1);
+    assert_null(row(&rank, ".co.uk"));
+    assert_null(row(&rank, ".foo.ck"));
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 7);
+    assert_int_equal(in.nkeys, 4);
+    for (i = 0; i < in.nkeys; i++)
+	assert_true(strcmp(in.keys[i].key, ".co.uk") != 0);
+    ix_stats(ix, &st);
+    assert_int_equal(st.keys[QS_KEY_PARENT_DOMAIN], 4);
+    ix_destroy(ix);
+}
+
+/* Bytes of the text of n keys of these lengths, with their NULs. */
+#define TEXT(len, n)	((size_t) ((len) + 1) * (n))
+
+/* A sender "x@a.a. ... a.mNUM.example" with 'dots' dots: every domain has
+ * a chain of distinct parents (qshape's rule would intern them all). */
+static size_t
+deep_sender(char *buf, int dots, int num)
+{
+    size_t  n = (size_t) sprintf(buf, "x@");
+    int     i;
+
+    for (i = 0; i < dots - 1; i++)
+	n += (size_t) sprintf(buf + n, "a.");
+    return n + (size_t) sprintf(buf + n, "m%d.example", num);
+}
+
+static void
+put_sender(IX *ix, const char *id, const char *sender)
+{
+    QF_STR  r[1] = {STR("r@p.example")};
+    QF_FACTS f = facts(sender, 0, r, 1, NOW - 60);
+
+    assert_int_equal(ix_put(ix, id, INCOMING, &f, 0), 0);
+}
+
+/*
+ * Issue 7, item 10: 200 messages with 2 KB sender domains and one with a
+ * 60 KB domain (the scanner grew to 440 MB and 2.66 GB): the index holds
+ * each key once, no parents above RD_NAME_MAX bytes, and gives everything
+ * back when the messages leave.
+ */
+static void
+long_senders_bounded(void **state)
+{
+    IX     *ix = ix_create(&geom), *ref = ix_create(&geom);
+    static char sender[64 * 1024];
+    IX_STATS st, st_ref;
+    size_t  len = 0, big, dom = 0, i;
+    char    id[16];
+
+    (void) state;
+    for (i = 0; i < 200; i++) {
+	len = deep_sender(sender, 997, (int) (100 + i));	/* 3 digits */
+	snprintf(id, sizeof(id), "LONG%zuX", i);
+	put_sender(ix, id, sender);
+    }
+    dom = len - 2;				/* without "x@" */
+    assert_true(dom > 2000);
+    big = deep_sender(sender, 30000, 1);
+    assert_true(big > 60000);
+    put_sender(ix, "HUGE1X", sender);
+    ix_stats(ix, &st);
+    assert_int_equal(st.messages, 201);
+    assert_int_equal(st.keys[QS_KEY_SENDER_DOMAIN], 201);
+    assert_int_equal(st.keys[QS_KEY_PARENT_DOMAIN], 0);
+    assert_int_equal(st.keys[QS_KEY_SENDER], 201);
+    assert_int_equal(st.keys[QS_KEY_RCPT_DOMAIN], 1);
+    assert_int_equal(st.key_bytes[QS_KEY_SENDER_DOMAIN],
+		     TEXT(dom, 200) + TEXT(big - 2, 1));
+    assert_int_equal(st.key_bytes[QS_KEY_SENDER],
+		     TEXT(len, 200) + TEXT(big, 1));
+    /* Linear: the key text and a small, fixed cost per message and key. */
+    assert_true(st.bytes < 2 * (st.key_bytes[QS_KEY_SENDER_DOMAIN]
+				+ st.key_bytes[QS_KEY_SENDER]) + 256 * 1024);
+
+    for (i = 0; i < 200; i++) {
+	snprintf(id, sizeof(id), "LONG%zuX", i);
+	assert_int_equal(ix_remove(ix, id), 1);
+    }
+    assert_int_equal(ix_remove(ix, "HUGE1X"), 1);
+    /* Everything back: as an index that held one short message (which
+     * both pass, so that their scratch buffers match). */
+    put_sender(ix, "SHORT1", "x@y.example");
+    assert_int_equal(ix_remove(ix, "SHORT1"), 1);
+    put_sender(ref, "SHORT1", "x@y.example");
+    assert_int_equal(ix_remove(ref, "SHORT1"), 1);
+    ix_stats(ix, &st);
+    ix_stats(ref, &st_ref);
+    for (i = 0; i < QS_NKEYKINDS; i++) {
+	assert_int_equal(st.keys[i], 0);
+	assert_int_equal(st.key_bytes[i], 0);
+    }
+    assert_int_equal(st.bytes, st_ref.bytes);
+    ix_destroy(ix);
+    ix_destroy(ref);
+}
+
+/* A domain of RD_NAME_MAX bytes has RD_PARENTS_MAX parents, shared with
+ * its siblings; keys go when their last message (or child) does. */
+static void
+parents_bounded_and_shared(void **state)
+{
+    IX     *ix = ix_create(&geom);
+    char    sender[512];
+    size_t  len;
+    IX_STATS st;
+
+    (void) state;
+    /* "x@" + a.a. ... m10.example of 255 bytes: 123 labels below
+     * "example", all but the last eight parents cut. */
+    len = deep_sender(sender, 123, 10);
+    assert_int_equal(len - 2, 255);
+    put_sender(ix, "DEEP01", sender);
+    ix_stats(ix, &st);
+    assert_int_equal(st.keys[QS_KEY_PARENT_DOMAIN], RD_PARENTS_MAX);
+    /* A sibling "x@ba.a ... m10.example" (one label fewer) shares all
+     * eight. */
+    memcpy(sender + 2, "b", 1);
+    memmove(sender + 3, sender + 4, len - 3);
+    put_sender(ix, "DEEP02", sender);
+    ix_stats(ix, &st);
+    assert_int_equal(st.keys[QS_KEY_SENDER_DOMAIN], 2);
+    assert_int_equal(st.keys[QS_KEY_PARENT_DOMAIN], RD_PARENTS_MAX);
+    assert_int_equal(ix_remove(ix, "DEEP01"), 1);
+    ix_stats(ix, &st);
+    assert_int_equal(st.keys[QS_KEY_SENDER_DOMAIN], 1);
+    assert_int_equal(st.keys[QS_KEY_PARENT_DOMAIN], RD_PARENTS_MAX);
+
+    /* Replacing a message's facts gives its old keys back. */
+    put_sender(ix, "DEEP02", "y@z.other.example");
+    ix_stats(ix, &st);
+    assert_int_equal(st.keys[QS_KEY_SENDER_DOMAIN], 1);
+    assert_int_equal(st.key_bytes[QS_KEY_SENDER_DOMAIN],
+		     sizeof("z.other.example"));
+    assert_int_equal(st.keys[QS_KEY_PARENT_DOMAIN], 1);	/* .other.example */
+    assert_int_equal(st.key_bytes[QS_KEY_PARENT_DOMAIN],
+		     sizeof(".other.example"));
+    assert_int_equal(st.keys[QS_KEY_SENDER], 1);
+    /* Domains above RD_NAME_MAX have none. */
+    len = deep_sender(sender, 124, 10);
+    assert_int_equal(len - 2, 257);
+    put_sender(ix, "DEEP03", sender);
+    ix_stats(ix, &st);
+    assert_int_equal(st.keys[QS_KEY_SENDER_DOMAIN], 2);
+    assert_int_equal(st.keys[QS_KEY_PARENT_DOMAIN], 1);
+    ix_destroy(ix);
+}
+
+/* Many queue IDs in and out of the ID map: each found in its queue. */
+static void
+many_ids(void **state)
+{
+    enum { N = 20000 };
+    IX     *ix = ix_create(&geom);
+    QF_FACTS f = facts("s@a.example", 0, 0, 0, NOW);
+    char    id[16];
+    int     i;
+
+    (void) state;
+    for (i = 0; i < N; i++) {
+	snprintf(id, sizeof(id), "%05X%04X", i * 7, i);
+	assert_int_equal(ix_put(ix, id, i % 3, &f, 0), 0);
+    }
+    for (i = 0; i < N; i += 2) {
+	snprintf(id, sizeof(id), "%05X%04X", i * 7, i);
+	assert_int_equal(ix_remove(ix, id), 1);
+    }
+    assert_int_equal(ix_messages(ix), N / 2);
+    for (i = 0; i < N; i++) {
+	snprintf(id, sizeof(id), "%05X%04X", i * 7, i);
+	assert_int_equal(ix_queue_of(ix, id), i % 2 ? i % 3 : -1);
+    }
+    ix_destroy(ix);
 }
 
 int
@@ -309,6 +537,10 @@ main(void)
 	cmocka_unit_test(put_move_remove),
 	cmocka_unit_test(policy_window),
 	cmocka_unit_test(random_ops),
+	cmocka_unit_test(parents_stop_at_registrable),
+	cmocka_unit_test(long_senders_bounded),
+	cmocka_unit_test(parents_bounded_and_shared),
+	cmocka_unit_test(many_ids),
     };
 
     return cmocka_run_group_tests_name("index", tests, 0, 0);
