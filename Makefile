@@ -5,17 +5,25 @@
 #   make check      install missing Debian packages, build, run every tier
 #   make bench      benchmarks, with ratios against peers run alongside
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make uninstall  what install put there (not the config, users, groups)
 #   make clean
+#
+# CC, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS from the environment or the
+# command line are honoured (Debian's dpkg-buildflags); WERROR=0 turns
+# warnings back into warnings.
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+INITDIR	?= $(SYSCONFDIR)/init.d
 
 CC	?= cc
 CFLAGS	?= -O2 -g
-WARN	= -std=c11 -Wall -Wextra -Werror -Wmissing-prototypes -Wformat=2 \
-	  -Wshadow -Wstrict-prototypes -Wvla
+WERROR	?= 1
+WARN	= -std=c11 -Wall -Wextra $(if $(filter 0,$(WERROR)),,-Werror) \
+	  -Wmissing-prototypes -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc/common -Isrc/queue -Isrc/shape \
 	  $(shell pkg-config --cflags libconfig 2>/dev/null) \
 	  $(shell pkg-config --cflags libpsl 2>/dev/null)
@@ -47,6 +55,8 @@ PROGS	= $(B)/qshapectl $(B)/qshape-scand $(B)/qshape-milter
 
 all: $(PROGS) $(TOOLS)
 
+progs: $(PROGS)
+
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(DEPFLAGS) -c -o $@ $<
@@ -63,19 +73,19 @@ $(B)/asan/libqshape.a: $(LIB_SRC:%.c=$(B)/asan/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/qshapectl: $(CTL_SRC:%.c=$(B)/%.o) $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/asan/qshapectl: $(CTL_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/qshape-scand: $(SCAND_SRC:%.c=$(B)/%.o) $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/asan/qshape-scand: $(SCAND_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/qshape-milter: $(MILTER_SRC:%.c=$(B)/%.o) $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 
 $(B)/asan/qshape-milter: $(MILTER_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
@@ -83,18 +93,18 @@ $(B)/asan/qshape-milter: $(MILTER_SRC:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
 # Test and benchmark tools.
 $(B)/qgen: $(B)/tests/tools/qgen.o $(B)/tests/tools/qgen_write.o \
 	    $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/qsfixture: $(B)/tests/tools/qsfixture.o $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/addrq: $(B)/tests/tools/addrq.o $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/bench-floor: $(B)/bench/floor.o
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests: cmocka, one file per module, plain and under ASan/UBSan.
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 $(B)/test_%: $(B)/tests/unit/test_%.o $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
@@ -105,7 +115,7 @@ $(SCAND_TESTS:%=$(B)/tests/unit/test_%.o) \
     $(SCAND_TESTS:%=$(B)/asan/tests/unit/test_%.o): CPPFLAGS += -Isrc/scand
 $(SCAND_TESTS:%=$(B)/test_%): $(B)/test_%: $(B)/tests/unit/test_%.o \
 	    $(SCAND_MODS:%.c=$(B)/%.o) $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 $(SCAND_TESTS:%=$(B)/asan/test_%): $(B)/asan/test_%: \
 	    $(B)/asan/tests/unit/test_%.o \
 	    $(SCAND_MODS:%.c=$(B)/asan/%.o) $(B)/asan/libqshape.a
@@ -115,15 +125,15 @@ $(SCAND_TESTS:%=$(B)/asan/test_%): $(B)/asan/test_%: \
 $(B)/bench/scand-latency.o: CPPFLAGS += -Isrc/scand
 $(B)/scand-latency: $(B)/bench/scand-latency.o \
 	    $(SCAND_MODS:%.c=$(B)/%.o) $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # bench/milter's drivers: the milter's own summary access, and a client
 # that holds SMTP sessions open.
 $(B)/bench/decide.o: CPPFLAGS += -Isrc/milter
 $(B)/bench-decide: $(B)/bench/decide.o $(B)/src/milter/sumr.o $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/bench-sessions: $(B)/bench/sessions.o
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # libFuzzer target for the queue-file parser, and its seed writer.
 $(B)/fuzz_qf: tests/fuzz/fuzz_qf.c $(LIB_SRC)
@@ -135,7 +145,7 @@ $(B)/fuzz_conf: tests/fuzz/fuzz_conf.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/mkseeds: $(B)/tests/fuzz/mkseeds.o $(B)/libqshape.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/tests/fuzz/%.o: CPPFLAGS += -Itests/unit
 
 # libFuzzer target for the milter's sender-to-key path, and its seeds.
@@ -173,6 +183,10 @@ check: deps
 test-unit: $(UNIT) $(UNIT_ASAN)
 	sh tests/run-all $(B) unit
 
+# The unit tests with the build's own flags, no sanitizers (debian/rules).
+check-unit: $(UNIT)
+	sh tests/run-all $(B) unit
+
 demo: deps all
 	sh demo/run $(B)
 
@@ -181,20 +195,25 @@ bench: deps all
 	sh bench/scand $(B)
 	sh bench/milter $(B)
 
-UNITDIR	?= $(PREFIX)/lib/systemd/system
+# The init files name the programs by path: /usr/local/sbin becomes SBINDIR.
+INIT_SED = sed 's|/usr/local/sbin|$(SBINDIR)|g'
 
-install: all
+install: progs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/qshape-milter \
-	    $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(INITDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 etc/qshape-milter.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/qshape-milter/qshape-milter.conf.example
 	for u in init/*.service; do \
-	    sed 's|/usr/local/sbin|$(SBINDIR)|g' $$u \
-		> $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
+	    $(INIT_SED) $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	for s in init/*.init; do \
+	    $(INIT_SED) $$s > $(DESTDIR)$(INITDIR)/$$(basename $$s .init) && \
+	    chmod 0755 $(DESTDIR)$(INITDIR)/$$(basename $$s .init) || exit 1; \
 	done
 	@# On the live system: the group of the summary, the milter's user.
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
@@ -204,10 +223,24 @@ install: all
 		--shell /usr/sbin/nologin --gid qshape qshape-milter; \
 	fi
 
+# Removes exactly the files install writes; keeps the configuration, the
+# user and the group (they may be in use: userdel qshape-milter, groupdel
+# qshape by hand).
+uninstall:
+	rm -f $(PROGS:$(B)/%=$(DESTDIR)$(SBINDIR)/%)
+	for m in docs/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#docs/}; done
+	for m in docs/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#docs/}; done
+	rm -f $(DESTDIR)$(SYSCONFDIR)/qshape-milter/qshape-milter.conf.example
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/qshape-milter 2>/dev/null
+	for u in init/*.service; do rm -f $(DESTDIR)$(UNITDIR)/$${u#init/}; done
+	for s in init/*.init; do \
+	    rm -f $(DESTDIR)$(INITDIR)/$$(basename $$s .init); \
+	done
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps check test-unit demo bench install clean
+.PHONY: all progs deps check test-unit check-unit demo bench install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

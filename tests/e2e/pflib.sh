@@ -104,20 +104,25 @@ pf_wait_port() {
 }
 
 # pf_alt_dirs_edit_ add|del DIR: add DIR to / remove it from
-# alternate_config_directories in the system main.cf (creating an empty
-# main.cf when Debian installed Postfix with "No configuration").  Runs under
-# a lock on /etc/postfix so that concurrent runs do not lose each other's
-# entries (postconf -e replaces main.cf, so the file itself cannot be locked).
+# alternate_config_directories in the system main.cf.  When Debian installed
+# Postfix with "No configuration" there is no main.cf: add creates one with
+# only PF_MADE_ in it, and the del that leaves nothing else in it removes it
+# again (a main.cf makes postfix.service start at boot).  Runs under a lock
+# on the directory of main.cf so that concurrent runs do not lose each
+# other's entries (postconf -e replaces main.cf, so the file itself cannot
+# be locked).
+PF_MADE_='# Made by qshape-milter tests/e2e/pflib.sh; removed with its last entry.'
 pf_alt_dirs_edit_() (
+    _sysdir=${PF_SYSCONF%/*}
     if command -v flock >/dev/null 2>&1; then
-	exec 9</etc/postfix || exit 1
+	exec 9<"$_sysdir" || exit 1
 	flock 9 || exit 1
     fi
     if [ ! -f "$PF_SYSCONF" ]; then
 	[ "$1" = del ] && exit 0
-	: > "$PF_SYSCONF" || exit 1
+	echo "$PF_MADE_" > "$PF_SYSCONF" || exit 1
     fi
-    _cur=$(postconf -c /etc/postfix -h alternate_config_directories) || exit 1
+    _cur=$(postconf -c "$_sysdir" -h alternate_config_directories) || exit 1
     _new=
     _have=
     for _d in $(echo "$_cur" | tr ',' ' '); do
@@ -132,10 +137,14 @@ pf_alt_dirs_edit_() (
     add:) _new="${_cur:+$_cur, }$2" ;;	# append, keeping what is there
     esac
     if [ -n "$_new" ]; then
-	postconf -c /etc/postfix -e "alternate_config_directories = $_new"
+	postconf -c "$_sysdir" -e "alternate_config_directories = $_new"
     else
-	postconf -c /etc/postfix -X alternate_config_directories
+	postconf -c "$_sysdir" -X alternate_config_directories
     fi || exit 1
+    if [ "$(grep -v '^[[:space:]]*$' "$PF_SYSCONF")" = "$PF_MADE_" ]; then
+	rm -f "$PF_SYSCONF"
+	exit
+    fi
     pf_cool_ "$PF_SYSCONF"
 )
 
