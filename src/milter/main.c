@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "mlfi.h"
 #include "snap.h"
 #include "sumr.h"
@@ -45,15 +46,21 @@ signal_thread(void *arg)
 	    continue;
 	if (sig != SIGHUP) {
 	    log_info("signal %d: exiting", sig);
+	    if (notify_stopping() < 0)
+		log_warn("notify STOPPING");
 	    smfi_stop();
 	    return 0;
 	}
+	if (notify_reloading() < 0)
+	    log_warn("notify RELOADING");
 	if ((cf = qc_load(config_path, err, sizeof(err))) == 0) {
 	    log_warnx("reload: %s; keeping the running configuration", err);
-	    continue;
+	} else {
+	    snap_set(cf);
+	    log_info("reloaded %s", config_path);
 	}
-	snap_set(cf);
-	log_info("reloaded %s", config_path);
+	if (notify_ready() < 0)
+	    log_warn("notify READY");
     }
 }
 
@@ -151,6 +158,8 @@ main(int argc, char **argv)
     pthread_detach(tid);
     log_info("listening on %s (summary %s)", cf->milter.socket,
 	     cf->summary_file);
+    if (notify_ready() < 0)		/* the socket is open */
+	log_warn("notify READY");
     rc = smfi_main();
     sumr_shutdown();
     snap_shutdown();

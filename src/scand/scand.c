@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "mem.h"
 #include "pfconf.h"
 #include "scanner.h"
@@ -258,21 +259,23 @@ static void
 reload(RUN *run, int base_fd)
 {
     char    err[4096];
-    QC_CONFIG *cf = qc_load(run->cf->path, err, sizeof(err));
+    QC_CONFIG *cf;
     RUN     next;
 
-    if (cf == 0) {
+    if (notify_reloading() < 0)
+	log_warn("notify RELOADING");
+    if ((cf = qc_load(run->cf->path, err, sizeof(err))) == 0) {
 	log_warnx("reload: %s; keeping the running configuration", err);
-	return;
-    }
-    if (run_start(&next, cf, base_fd, run) < 0) {
+    } else if (run_start(&next, cf, base_fd, run) < 0) {
 	log_warnx("reload: keeping the running configuration");
 	qc_free(cf);
-	return;
+    } else {
+	run_stop(run);
+	*run = next;
+	log_info("reloaded %s", run->cf->path);
     }
-    run_stop(run);
-    *run = next;
-    log_info("reloaded %s", run->cf->path);
+    if (notify_ready() < 0)
+	log_warn("notify READY");
 }
 
 static int
@@ -363,7 +366,11 @@ main(int argc, char **argv)
     sigfd = signal_fd();
     if (run_start(&run, cf, base_fd, 0) < 0)
 	log_fatalx("cannot start");
+    if (notify_ready() < 0)		/* the first summary is published */
+	log_warn("notify READY");
     loop(&run, base_fd, sigfd);
+    if (notify_stopping() < 0)
+	log_warn("notify STOPPING");
     run_stop(&run);
     close(sigfd);
     close(base_fd);
