@@ -28,12 +28,10 @@ body_lookup(void *ctx, int kind, const char *key, size_t len,
     const CTL_SUMMARY *s = ctx;
     const QS_THROTTLE *t = shm_body_throttle(s->body);
     uint64_t h = qs_key_hash(kind, key, len);
-    size_t  n = len < QS_KEY_BYTES - 1 ? len : QS_KEY_BYTES - 1;
     uint32_t i;
 
     for (i = 0; i < s->head->nthrottle; i++) {
-	if (t[i].kind == kind && t[i].hash == h && t[i].policy_digest == digest
-	    && t[i].key_len == len && strncmp(t[i].text, key, n) == 0 && t[i].text[n] == 0) {
+	if (shm_throttle_matches(&t[i], kind, h, key, len, digest)) {
 	    *out = t[i];
 	    return 1;
 	}

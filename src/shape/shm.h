@@ -158,6 +158,11 @@ extern uint64_t qs_key_hash(int kind, const char *key, size_t len);
 extern void shm_throttle_set_key(QS_THROTTLE *e, int kind, const char *key,
 				 size_t len);
 
+/* Is e the entry of (kind, key) under the policy with this digest?  hash
+ * is qs_key_hash(kind, key, len).  The one key match of every reader. */
+extern int shm_throttle_matches(const QS_THROTTLE *e, int kind, uint64_t hash,
+				const char *key, size_t len, uint64_t digest);
+
 /*
  * Paths.  shm_path_check() is the rule for a summary path, pure (for
  * check-config): absolute, at most SHM_PATH_MAX bytes of printable ASCII

@@ -72,7 +72,6 @@ extern int shm_body_check(const QS_BODY *, const QS_TABLE *,
 			  const SHM_LAYOUT *);
 extern SHM_ERR shm_check_header(const QS_HEADER *, uint64_t file_size,
 				SHM_LAYOUT *, char *err, size_t errlen);
-extern int shm_key_match(const QS_THROTTLE *, const char *key, size_t len);
 
 /*
  * shm_path.c.  shm_dir_open() walks the directories of the summary file

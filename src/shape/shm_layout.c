@@ -110,11 +110,13 @@ shm_throttle_set_key(QS_THROTTLE *e, int kind, const char *key, size_t len)
 }
 
 int
-shm_key_match(const QS_THROTTLE *e, const char *key, size_t len)
+shm_throttle_matches(const QS_THROTTLE *e, int kind, uint64_t hash,
+		     const char *key, size_t len, uint64_t digest)
 {
     size_t  n = len < QS_KEY_BYTES ? len : QS_KEY_BYTES - 1;
 
-    return e->key_len == (len > UINT32_MAX ? UINT32_MAX : len)
+    return e->hash == hash && e->kind == kind && e->policy_digest == digest
+	&& e->key_len == (len > UINT32_MAX ? UINT32_MAX : len)
 	&& memcmp(e->text, key, n) == 0 && e->text[n] == 0;
 }
 

@@ -312,8 +312,7 @@ probe(const SHM_R *r, uint64_t c, int kind, uint64_t hash, const char *key,
 	if (ld64(thr + v * sizeof(*e), memory_order_relaxed) != hash)
 	    continue;
 	load_words(e, thr + v * sizeof(*e), sizeof(*e));
-	if (e->kind == kind && e->policy_digest == digest
-	    && shm_key_match(e, key, keylen))
+	if (shm_throttle_matches(e, kind, hash, key, keylen, digest))
 	    return 1;
     }
     return 0;

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "shm.h"
 
 #define MAX_KEYS	64
@@ -79,14 +80,9 @@ static uint32_t
 checksum(const unsigned char *body, size_t size)
 {
     const QS_BODY *b = (const QS_BODY *) body;
-    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t) b->published, w;
-    size_t  i;
+    uint64_t h = hash_fnv1a(HASH_FNV_BASIS ^ (uint64_t) b->published,
+			    body + sizeof(QS_BODY), size - sizeof(QS_BODY));
 
-    for (i = sizeof(QS_BODY); i < size; i += 8) {
-	memcpy(&w, body + i, 8);
-	h = (h ^ w) * 0x100000001b3ull;
-	h ^= h >> 29;
-    }
     return (uint32_t) (h ^ (h >> 32));
 }
 
