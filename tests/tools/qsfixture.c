@@ -2,7 +2,8 @@
  * qsfixture - publish a fixture queue-shape summary, for the milter tests
  * (tests/milter/run), the way qshape-scand would: same writer, same layout.
  *
- *	qsfixture [--config CONF] [--stale SECONDS] [--hold] FILE [ENTRY ...]
+ *	qsfixture [--config CONF] [--stale SECONDS] [--corrupt-index] [--hold]
+ *		  FILE [ENTRY ...]
  *	qsfixture --unlink FILE
  *
  * FILE is the summary's path ("/run/qshape-mt.XXXXXX/main"), in a
@@ -32,6 +33,10 @@
  * caller goes on), and the child refreshes the heartbeat five times a
  * second until SIGTERM or SIGINT, then exits 0, leaving the summary in
  * place.
+ *
+ * --corrupt-index overwrites the hash index of both body copies with
+ * slots that point past the throttle set after publishing, as a stray
+ * write would: the header and heartbeat stay good, every lookup fails.
  *
  * --unlink removes FILE (exit 0 also when there was none).
  *
@@ -70,7 +75,8 @@ static _Noreturn void
 usage(void)
 {
     fprintf(stderr,
-	    "usage: qsfixture [--config CONF] [--stale SECONDS] [--hold] FILE "
+	    "usage: qsfixture [--config CONF] [--stale SECONDS] [--corrupt-index]\n"
+	    "                 [--hold] FILE "
 	    "[KIND:KEY:POLICY:ACTION ...]\n"
 	    "       qsfixture --unlink FILE\n");
     exit(2);
@@ -150,6 +156,35 @@ parse_entry(const char *spec, QS_THROTTLE *e)
     snprintf(e->policy_name, sizeof(e->policy_name), "policy%ld", policy);
 }
 
+/* Fill both copies' index[] with slots past the throttle set. */
+static void
+corrupt_index(const char *path)
+{
+    QS_HEADER h;
+    QS_BODY b;
+    unsigned char junk[4096];
+    uint64_t off, left, n;
+    int     fd, c;
+
+    memset(junk, 0xff, sizeof(junk));
+    if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0
+	|| pread(fd, &h, sizeof(h), 0) != (ssize_t) sizeof(h))
+	die("%s: %s", path, strerror(errno));
+    for (c = 0; c < 2; c++) {
+	if (pread(fd, &b, sizeof(b), (off_t) h.body_offset[c])
+	    != (ssize_t) sizeof(b))
+	    die("%s: %s", path, strerror(errno));
+	off = h.body_offset[c] + b.off_index;
+	for (left = (uint64_t) h.nindex * sizeof(uint32_t); left > 0;
+	     left -= n, off += n) {
+	    n = left < sizeof(junk) ? left : sizeof(junk);
+	    if (pwrite(fd, junk, n, (off_t) off) != (ssize_t) n)
+		die("%s: %s", path, strerror(errno));
+	}
+    }
+    close(fd);
+}
+
 /* Heartbeat until told to stop. */
 static void
 hold(SHM_W *w, long stale)
@@ -184,6 +219,7 @@ main(int argc, char **argv)
 	{"config", required_argument, 0, 'c'},
 	{"stale", required_argument, 0, 's'},
 	{"hold", no_argument, 0, 'h'},
+	{"corrupt-index", no_argument, 0, 'x'},
 	{"unlink", no_argument, 0, 'u'},
 	{0, 0, 0, 0}
     };
@@ -194,7 +230,7 @@ main(int argc, char **argv)
     char    err[4096], *end;
     QC_CONFIG *cf = 0;
     long    stale = 0;
-    int     c, i, n, do_hold = 0, do_unlink = 0;
+    int     c, i, n, do_hold = 0, do_unlink = 0, do_corrupt = 0;
     pid_t   pid;
 
     while ((c = getopt_long(argc, argv, "", opts, 0)) != -1) {
@@ -207,6 +243,9 @@ main(int argc, char **argv)
 	    break;
 	case 'h':
 	    do_hold = 1;
+	    break;
+	case 'x':
+	    do_corrupt = 1;
 	    break;
 	case 'c':
 	    if ((cf = qc_load(optarg, err, sizeof(err))) == 0)
@@ -259,6 +298,8 @@ main(int argc, char **argv)
     shm_writer_publish(w, (int64_t) time(0) - stale);
     shm_writer_heartbeat_at(w, (int64_t) time(0) - stale,
 			    shm_mono_ns() - (int64_t) stale * 1000000000);
+    if (do_corrupt)
+	corrupt_index(argv[optind]);
     if (do_hold) {
 	fflush(stdout);
 	if ((pid = fork()) < 0)
