@@ -309,7 +309,8 @@ read_hold(int base_fd, HELD_LIST *l)
 	log_warnx("%llu held message%s with an unreadable hold mark: "
 		  "counted as held by others", (unsigned long long) l->bad_marks,
 		  l->bad_marks == 1 ? "" : "s");
-    qsort(l->v, l->n, sizeof(*l->v), by_arrival);
+    if (l->n > 1)
+	qsort(l->v, l->n, sizeof(*l->v), by_arrival);
 }
 
 static void
@@ -484,7 +485,8 @@ still_held(void *ctx, int queue, const char *id)
 
     (void) queue;
     key.id = (char *) id;
-    if ((h = bsearch(&key, l->v, l->n, sizeof(*l->v), by_id)) != 0)
+    if (l->n > 0
+	&& (h = bsearch(&key, l->v, l->n, sizeof(*l->v), by_id)) != 0)
 	h->still_held = 1;
     return 1;
 }
@@ -500,7 +502,8 @@ count_gone(int base_fd, HELD_LIST *l)
     char    err[256];
     size_t  i, gone = 0;
 
-    qsort(l->v, l->n, sizeof(*l->v), by_id);
+    if (l->n > 1)
+	qsort(l->v, l->n, sizeof(*l->v), by_id);
     wo.base_fd = base_fd;
     wo.nthreads = 1;
     wo.known = still_held;
