@@ -12,6 +12,8 @@
 #            2 local sender:b@local.example held 1 min ago,
 #            1 odd   sasl_username with a hostile key (space, '%', LF,
 #              0xff) held now;
+#            1 long  sender key of 300 '%' bytes (the mark keeps 256,
+#              escaped: an 834-byte header line) held now;
 #   others:  2 held by header_checks (one carries a forged X-Qshape-Hold
 #            header), 1 held with postsuper -h (forged header too).
 # Checks: held with each filter (exact counts and IDs, the others' count),
@@ -172,12 +174,17 @@ send_smtp b@local.example 1 "X-Test-Hold: local sender b@local.example 60" ||
 HOSTILE='we%20ird%25%0A%FFx'
 send_smtp c@odd.example 3 "X-Test-Hold: odd sasl_username $HOSTILE 0" ||
     setup_failed "smtp"
+LONGKEY=$(printf '%%25%.0s' $(seq 300))
+KEY256=$(printf '%%25%.0s' $(seq 256))
+KEY255=$(printf '%%25%.0s' $(seq 255))
+send_sm l@long.example "X-Test-Hold: long sender $LONGKEY 0" ||
+    setup_failed "sendmail"
 send_smtp d@others.example 1 "$FORGED" "Subject: hold-by-checks" ||
     setup_failed "smtp"
 send_sm e@others.example "Subject: hold-by-checks" || setup_failed "sendmail"
 # Deferred (nobody listens on the relay port), then held by hand.
 send_smtp f@others.example 1 "$FORGED" || setup_failed "smtp"
-pf_wait_count hold 10 || setup_failed "10 messages in hold: $(pf_counts)"
+pf_wait_count hold 11 || setup_failed "11 messages in hold: $(pf_counts)"
 _dl=$(($(pf_now_ms) + 30000))
 until [ "$(pf_count deferred)" = 1 ]; do
     [ "$(pf_now_ms)" -lt "$_dl" ] ||
@@ -185,7 +192,7 @@ until [ "$(pf_count deferred)" = 1 ]; do
     sleep 0.2
 done
 postsuper -c "$PF_ETC" -h ALL deferred 2>/dev/null
-pf_wait_count hold 11 || setup_failed "11 messages in hold: $(pf_counts)"
+pf_wait_count hold 12 || setup_failed "12 messages in hold: $(pf_counts)"
 hold_ids >"$tmp/hold.start"
 
 # ---------------------------------------------------------------------------
@@ -195,18 +202,20 @@ ctl all.json held -f "$conf" --json
 python3 - "$tmp/all.json" "$tmp/ours.ids" <<'EOF' >"$tmp/all.check" 2>&1
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["selected"] == 8 and d["held_by_qshape"] == 8, d
+assert d["selected"] == 9 and d["held_by_qshape"] == 9, d
 assert d["held_by_others"] == 3, d
 keys = sorted((m["policy"], m["key_kind"], m["key"]) for m in d["messages"])
 assert keys == sorted(3 * [("flood", "sender_domain", "flood.example")]
                       + 2 * [("flood", "sender_domain", "flood.example")]
                       + 2 * [("local", "sender", "b@local.example")]
-                      + [("odd", "sasl_username", "we%20ird%25%0A%FFx")]), keys
+                      + [("odd", "sasl_username", "we%20ird%25%0A%FFx")]
+                      + [("long", "sender", 256 * "%25")]), keys
+assert [m["key_truncated"] for m in d["messages"]].count(True) == 1
 with open(sys.argv[2], "w") as f:
     for m in sorted(d["messages"], key=lambda m: m["queue_id"]):
         f.write(m["queue_id"] + "\n")
 EOF
-check $? "held --json parses: 8 of ours (policies and keys exact), 3 held by others"
+check $? "held --json parses: 9 of ours (policies and keys exact, one truncated), 3 held by others"
 [ -s "$tmp/all.check" ] && indent <"$tmp/all.check"
 comm -13 "$tmp/ours.ids" "$tmp/hold.start" >"$tmp/others.ids"
 [ "$(wc -l <"$tmp/others.ids")" -eq 3 ]
@@ -234,31 +243,34 @@ check $? "held --json agrees with postqueue -j: arrival, sender, recipients, siz
 grep -v '^ok$' "$tmp/pq.check" | indent
 
 ctl all held -c "$PF_ETC"
-expect_line all "held: 8 selected of 8 held by qshape-milter; 3 held by others, not touched" \
+expect_line all "held: 9 selected of 9 held by qshape-milter; 3 held by others, not touched" \
     "held: the count line"
 expect_ids all "$(tr '\n' ' ' <"$tmp/ours.ids")" "held lists exactly ours"
 grep -q " policy=odd key=sasl_username:$HOSTILE held=" "$tmp/all"
 check $? "held prints the hostile key escaped, as the mark has it"
 
-for f in flood:5 local:2 odd:1 floo:0; do
+for f in flood:5 local:2 odd:1 long:1 floo:0; do
     ctl p held -f "$conf" --policy "${f%:*}"
-    expect_line p "held: ${f#*:} selected of 8 held by qshape-milter; 3 held by others, not touched" \
+    expect_line p "held: ${f#*:} selected of 9 held by qshape-milter; 3 held by others, not touched" \
 	"held --policy ${f%:*}: ${f#*:}"
 done
 for f in sender_domain:flood.example=5 flood.example=5 \
     parent_domain:flood.example=0 sender:b@local.example=2 \
-    "sasl_username:$HOSTILE=1" "$HOSTILE=1" FLOOD.example=0; do
+    "sasl_username:$HOSTILE=1" "$HOSTILE=1" FLOOD.example=0 \
+    "sender:$LONGKEY=1" "sender:$KEY256=1" "$KEY256=1" "sender:$KEY255=0"; do
     ctl k held -f "$conf" --key "${f%=*}"
-    expect_line k "held: ${f##*=} selected of 8 held by qshape-milter; 3 held by others, not touched" \
-	"held --key ${f%=*}: ${f##*=}"
+    _k=${f%=*}
+    [ ${#_k} -lt 60 ] || _k="$(echo "$_k" | cut -c1-40)... (${#_k} bytes)"
+    expect_line k "held: ${f##*=} selected of 9 held by qshape-milter; 3 held by others, not touched" \
+	"held --key $_k: ${f##*=}"
 done
 for f in 1h:3 3h:0 30m:3 10s:7; do
     ctl o held -f "$conf" --older-than "${f%:*}"
-    expect_line o "held: ${f#*:} selected of 8 held by qshape-milter; 3 held by others, not touched" \
+    expect_line o "held: ${f#*:} selected of 9 held by qshape-milter; 3 held by others, not touched" \
 	"held --older-than ${f%:*}: ${f#*:}"
 done
 ctl o held -f "$conf" --policy flood --key flood.example --older-than 1h
-expect_line o "held: 3 selected of 8 held by qshape-milter; 3 held by others, not touched" \
+expect_line o "held: 3 selected of 9 held by qshape-milter; 3 held by others, not touched" \
     "held with all three filters: 3"
 ctl o held -f "$conf" --older-than 1h
 sort "$tmp/o" | awk '{ print $1 }' | grep -v '^held:' >"$tmp/old.ids"
@@ -283,9 +295,9 @@ ctl r release -f "$conf" --policy local --dry-run
     [ "$(hold_ids)" = "$(cat "$tmp/hold.start")" ]
 check $? "release --policy local --dry-run: 2 would be, nothing changed"
 ctl r delete -f "$conf" --all -n
-[ $? -eq 0 ] && [ "$(grep -c '^would delete: ' "$tmp/r")" -eq 8 ] &&
+[ $? -eq 0 ] && [ "$(grep -c '^would delete: ' "$tmp/r")" -eq 9 ] &&
     [ "$(hold_ids)" = "$(cat "$tmp/hold.start")" ]
-check $? "delete --all --dry-run: 8 would be, nothing changed"
+check $? "delete --all --dry-run: 9 would be, nothing changed"
 
 ctl r release -f "$conf" --policy local
 rc=$?
@@ -293,7 +305,7 @@ ids r >"$tmp/r.ids"
 [ $rc -eq 0 ] && grep -qxF "release: 2 released, 0 still held" "$tmp/r" &&
     [ "$(wc -l <"$tmp/r.ids")" -eq 2 ] &&
     [ -z "$(hold_ids | comm -12 - "$tmp/r.ids")" ] &&
-    [ "$(pf_count hold)" -eq 9 ]
+    [ "$(pf_count hold)" -eq 10 ]
 check $? "release --policy local: 2 released, out of hold"
 { cat "$tmp/r" "$tmp/r.err"; pf_counts; } >"$tmp/r.diag"
 [ $rc -eq 0 ] || indent <"$tmp/r.diag"
@@ -309,19 +321,20 @@ ctl d delete -f "$conf" --key sender_domain:flood.example --older-than 1h
 rc=$?
 ids d >"$tmp/d.ids"
 [ $rc -eq 0 ] && grep -qxF "delete: 3 deleted, 0 still held" "$tmp/d" &&
-    cmp -s "$tmp/d.ids" "$tmp/old.ids" && [ "$(pf_count hold)" -eq 6 ] &&
+    cmp -s "$tmp/d.ids" "$tmp/old.ids" && [ "$(pf_count hold)" -eq 7 ] &&
     ! postqueue -c "$PF_ETC" -j | grep -qF -f "$tmp/d.ids"
 check $? "delete --key sender_domain:flood.example --older-than 1h: the 3 old ones, gone"
 
 ctl r release -c "$PF_ETC" --key flood.example
 [ $? -eq 0 ] && grep -qxF "release: 2 released, 0 still held" "$tmp/r" &&
-    [ "$(pf_count hold)" -eq 4 ]
+    [ "$(pf_count hold)" -eq 5 ]
 check $? "release --key flood.example (-c DIR): the 2 recent ones"
 
 ctl d delete -f "$conf" --all
-[ $? -eq 0 ] && grep -qxF "delete: 1 deleted, 0 still held" "$tmp/d" &&
-    grep -q "^delete: [0-9A-Za-z]* .* policy=odd " "$tmp/d"
-check $? "delete --all: the last of ours (policy odd)"
+[ $? -eq 0 ] && grep -qxF "delete: 2 deleted, 0 still held" "$tmp/d" &&
+    grep -q "^delete: [0-9A-Za-z]* .* policy=odd " "$tmp/d" &&
+    grep -q "^delete: [0-9A-Za-z]* .* policy=long key=sender:$KEY256\.\.\. " "$tmp/d"
+check $? "delete --all: the last two of ours (policies odd and long)"
 
 [ "$(hold_ids)" = "$(cat "$tmp/others.ids")" ]
 check $? "the others' three messages are still held, untouched"
