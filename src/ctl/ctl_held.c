@@ -112,6 +112,24 @@ parse_now(const char *s, int64_t *out)
     return 0;
 }
 
+/* release and delete: a filter, or --all, not both. */
+static int
+check_filter(const HELD_OPTS *o)
+{
+    const char *verb = verb_name[o->verb];
+
+    if (o->verb != VERB_LIST && hs_filter_empty(&o->filter) && !o->all) {
+	log_warnx("%s: no filter: say --all to %s every message "
+		  "qshape-milter held", verb, verb);
+	return -1;
+    }
+    if (o->all && !hs_filter_empty(&o->filter)) {
+	log_warnx("%s: --all with a filter", verb);
+	return -1;
+    }
+    return 0;
+}
+
 static int
 parse_opts(VERB verb, int argc, char **argv, HELD_OPTS *o)
 {
@@ -188,16 +206,7 @@ parse_opts(VERB verb, int argc, char **argv, HELD_OPTS *o)
 	log_warnx("%s: unexpected argument: %s", verb_name[verb], argv[optind]);
 	return usage(stderr, verb);
     }
-    if (verb != VERB_LIST && hs_filter_empty(&o->filter) && !o->all) {
-	log_warnx("%s: no filter: say --all to %s every message "
-		  "qshape-milter held", verb_name[verb], verb_name[verb]);
-	return -1;
-    }
-    if (o->all && !hs_filter_empty(&o->filter)) {
-	log_warnx("%s: --all with a filter", verb_name[verb]);
-	return -1;
-    }
-    return 0;
+    return check_filter(o);
 
 bad_arg:
     log_warnx("%s: %s", verb_name[verb], err);
