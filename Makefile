@@ -98,6 +98,10 @@ $(B)/qsfixture: $(B)/tests/tools/qsfixture.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/addrq: $(B)/tests/tools/addrq.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# A milter that holds and marks messages as qshape-milter does (e2e).
+TOOLS	+= $(B)/holdmilter
+$(B)/holdmilter: $(B)/tests/tools/holdmilter.o $(B)/libqshape.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 $(B)/bench-floor: $(B)/bench/floor.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -10,5 +10,8 @@ extern int ctl_shape(int argc, char **argv);
 extern int ctl_status(int argc, char **argv);
 extern int ctl_check_config(int argc, char **argv);
 extern int ctl_explain(int argc, char **argv);
+extern int ctl_held(int argc, char **argv);
+extern int ctl_release(int argc, char **argv);
+extern int ctl_delete(int argc, char **argv);
 
 #endif

@@ -18,6 +18,9 @@ static const struct {
     {"status", ctl_status, "is the scanner alive; queue totals; throttled keys"},
     {"explain", ctl_explain, "the milter's verdict for a sender now, and why"},
     {"check-config", ctl_check_config, "check the configuration file"},
+    {"held", ctl_held, "list the mail qshape-milter held, by policy and key"},
+    {"release", ctl_release, "release mail qshape-milter held (postsuper -H)"},
+    {"delete", ctl_delete, "delete mail qshape-milter held (postsuper -d)"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rec.h"
 #include "qf.h"
@@ -31,10 +32,12 @@ struct QF_PARSER {
     SPAN    client;
     SPAN    sasl;
     SPAN    context;
+    SPAN    hold;
     int     have_sender;
     int     have_client;
     int     have_sasl;
     int     have_context;
+    int     have_hold;
     int     failed_alloc;
 };
 
@@ -345,6 +348,78 @@ skip_content(WALK *w, uint64_t data_size, int have_size)
     }
 }
 
+/*
+ * One content record of the primary header, past X: is it our header?
+ * Keep its value (after the colon) when it is.
+ */
+static QF_STATUS
+hold_line(WALK *w, const REC *rec)
+{
+    static const char name[] = QF_HOLD_HEADER ":";
+    const size_t nlen = sizeof(name) - 1;
+    const unsigned char *b;
+    size_t  got;
+    SPAN    out;
+
+    if (rec->len < nlen || rec->len > QF_HOLD_LINE_MAX)
+	return QF_OK;
+    if ((b = w->src->get(w->src->ctx, rec->data_off, rec->len, &got)) == 0)
+	return QF_READ_ERROR;
+    if (got < rec->len)
+	return QF_TRUNCATED;
+    if (strncasecmp((const char *) b, name, nlen) != 0)
+	return QF_OK;
+    if (arena_add(w->p, b + nlen, rec->len - nlen, &out) < 0)
+	return QF_NO_MEMORY;
+    w->p->hold = out;
+    w->p->have_hold = 1;
+    return QF_OK;
+}
+
+/*
+ * Read the primary header from just after M, following pointers, for the
+ * hold mark.  A walk of its own (position and budget), so that the main
+ * walk skips the content as before.  x_off is the offset of X: a header
+ * record at or past it was appended by a milter.
+ */
+static QF_STATUS
+scan_header(const WALK *outer, uint64_t x_off)
+{
+    WALK    w = *outer;
+    REC     rec;
+    QF_STATUS st;
+    uint64_t scanned = 0;
+
+    w.flags = 0;
+    w.budget = w.src->size;
+    for (;;) {
+	if ((st = read_rec(&w, &rec)) != QF_OK)
+	    return st;
+	scanned += rec.len + 1;
+	switch (rec.type) {
+	case REC_NORM:
+	    if (rec.len == 0)
+		return QF_OK;			/* the end of the header */
+	    if (rec.off >= x_off && (st = hold_line(&w, &rec)) != QF_OK)
+		return st;
+	    break;
+	case REC_PTR:
+	    if ((st = do_ptr(&w, &rec)) != QF_OK)
+		return st;
+	    break;
+	case REC_CONT:
+	case REC_PAD:
+	    break;
+	case REC_XTRA:
+	    return QF_OK;			/* no body */
+	default:
+	    return QF_BAD_CONTENT;
+	}
+	if (scanned > QF_HOLD_SCAN_MAX)
+	    return QF_OK;
+    }
+}
+
 static void
 finish(QF_PARSER *p, unsigned flags)
 {
@@ -358,6 +433,7 @@ finish(QF_PARSER *p, unsigned flags)
     f->client_address = STR(p->have_client, p->client);
     f->sasl_username = STR(p->have_sasl, p->sasl);
     f->rewrite_context = STR(p->have_context, p->context);
+    f->hold_mark = STR(p->have_hold, p->hold);
 #undef STR
     f->rcpt = 0;
     if (flags & QF_WANT_RCPTS) {
@@ -375,6 +451,7 @@ reset(QF_PARSER *p)
     memset(&p->facts, 0, sizeof(p->facts));
     p->alen = 0;
     p->have_sender = p->have_client = p->have_sasl = p->have_context = 0;
+    p->have_hold = 0;
     p->failed_alloc = 0;
 }
 
@@ -407,6 +484,7 @@ read_head(WALK *w, uint64_t *data_size, int *have_size)
 	    || (s = parse_num(s, end, &n3)) == 0)
 	    return QF_BAD_SIZE;
 	*have_size = 1;
+	p->facts.content_size = *data_size;
 	if ((st = read_rec(w, &rec)) != QF_OK)
 	    return st == QF_TRUNCATED ? QF_BAD_TIME : st;
 	if (rec.type != REC_TIME)
@@ -481,6 +559,10 @@ qf_parse(QF_PARSER *p, const QF_SOURCE *src, unsigned flags,
 	    if (!p->have_sender)
 		return QF_NO_SENDER;
 	    in_envelope = 0;
+	    if ((flags & QF_WANT_HOLD) && have_size
+		&& data_size <= src->size - w.pos
+		&& (st = scan_header(&w, w.pos + data_size)) != QF_OK)
+		return st;
 	    if (!(flags & QF_WANT_RCPTS) && p->facts.nrcpt > 0) {
 		finish(p, flags);
 		return QF_OK;

@@ -7,7 +7,12 @@
  *
  * It reads the envelope, follows 'p' pointer records (protected against
  * loops and out-of-range offsets), skips the content with the C record's
- * size, and reads the extracted segment when it must.  It accepts files
+ * size, and reads the extracted segment when it must.  Asked to
+ * (QF_WANT_HOLD), it also reads the primary header for the hold mark
+ * (src/shape/holdmark.h): the X-Qshape-Hold header that a milter appended.
+ * Cleanup writes an appended header past the end of the content segment
+ * and links it in with pointer records; what the client sent lies between
+ * M and X.  Only a header found past X counts, so no client can forge one.  It accepts files
  * written by cleanup (C record first), by postdrop (T first, no C) and by
  * old postdrop versions (S or F first, no time: the caller supplies mtime).
  *
@@ -60,6 +65,15 @@ typedef enum QF_KIND {
 
 /* Flags for qf_parse(). */
 #define QF_WANT_RCPTS	(1u << 0)	/* collect the pending recipients */
+#define QF_WANT_HOLD	(1u << 1)	/* look for the hold mark */
+
+/* The header that holds the hold mark (holdmark.h defines its value). */
+#define QF_HOLD_HEADER	"X-Qshape-Hold"
+
+/* Longest appended header line examined, bytes; the header scan stops
+ * after this many bytes of primary header records, or at its end. */
+#define QF_HOLD_LINE_MAX 1024
+#define QF_HOLD_SCAN_MAX (1024 * 1024)
 
 /* Longest record whose data we keep (sender, attribute, recipient). */
 #define QF_FIELD_MAX	(1024 * 1024)
@@ -75,6 +89,9 @@ typedef struct QF_FACTS {
     int64_t time_sec;			/* arrival, seconds since the epoch */
     int32_t time_usec;			/* arrival, microseconds */
     int64_t create_time;		/* A create_time, seconds; 0 if none */
+    uint64_t content_size;		/* C record's first number: content
+					 * segment bytes, as postqueue shows
+					 * it; 0 without C */
     QF_STR  sender;			/* envelope sender; "" for <> */
     QF_STR  client_address;		/* A client_address; ptr NULL if none */
     QF_STR  sasl_username;		/* A sasl_username; ptr NULL if none */
@@ -85,6 +102,10 @@ typedef struct QF_FACTS {
     int     rcpts_complete;		/* read to E: nrcpt is the full count */
     const QF_STR *rcpt;			/* nrcpt entries; NULL without
 					 * QF_WANT_RCPTS */
+    QF_STR  hold_mark;			/* QF_WANT_HOLD: the value (after the
+					 * colon) of the last X-Qshape-Hold
+					 * header appended past X; ptr NULL
+					 * if none */
 } QF_FACTS;
 
 typedef struct QF_PARSER QF_PARSER;
@@ -97,6 +118,9 @@ extern void qf_destroy(QF_PARSER *);
  * the envelope when it has seen a pending recipient there (the sender,
  * time, client and SASL user are all in the envelope), so it usually reads
  * only the first few hundred bytes.  With QF_WANT_RCPTS it reads to E.
+ * With QF_WANT_HOLD it also reads the primary header records (in a file
+ * with a C record), following pointers, up to the first empty line, the
+ * X record or QF_HOLD_SCAN_MAX bytes, whichever comes first.
  */
 extern QF_STATUS qf_parse(QF_PARSER *, const QF_SOURCE *, unsigned flags,
 			  const QF_FACTS **facts);

@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for qf, the queue-file parser.
  *
- * Each input is parsed four ways: sender-only and with recipients, from
- * one buffer and through a window that hands out no more than asked.  The
+ * Each input is parsed six ways: sender-only, with recipients and with
+ * the hold mark, from one buffer and through a window that hands out no
+ * more than asked.  The
  * two sources must agree on the status and the facts; any sanitizer report
  * or disagreement is a crash.
  */
@@ -68,7 +69,11 @@ check(QF_PARSER *p1, QF_PARSER *p2, const uint8_t *data, size_t size,
 	|| !same_str(a->client_address, b->client_address)
 	|| !same_str(a->sasl_username, b->sasl_username)
 	|| a->nrcpt != b->nrcpt || a->time_sec != b->time_sec
-	|| a->kind != b->kind || a->rcpts_complete != b->rcpts_complete)
+	|| a->kind != b->kind || a->rcpts_complete != b->rcpts_complete
+	|| a->content_size != b->content_size
+	|| !same_str(a->hold_mark, b->hold_mark))
+	abort();
+    if (!(flags & QF_WANT_HOLD) && a->hold_mark.ptr != 0)
 	abort();
     if (flags & QF_WANT_RCPTS) {
 	if (!a->rcpts_complete)
@@ -88,5 +93,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	abort();
     check(p1, p2, data, size, 0);
     check(p1, p2, data, size, QF_WANT_RCPTS);
+    check(p1, p2, data, size, QF_WANT_HOLD);
     return 0;
 }

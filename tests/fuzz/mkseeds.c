@@ -42,6 +42,13 @@ main(int argc, char **argv)
     save(argv[1], "pointers", &b);
 
     b.len = 0;
+    qfb_held_message(&b, 1700000000, "s@z.example", "r@x.example",
+		     "X-Qshape-Hold: policy=x key=sender:y time=1",
+		     "X-Qshape-Hold: policy=p key=sender_domain:z.example "
+		     "time=1700000001");
+    save(argv[1], "held", &b);
+
+    b.len = 0;
     qfb_str(&b, REC_TIME, "1700000000 2");
     qfb_str(&b, REC_FULL, "Root");
     qfb_str(&b, REC_FROM, "root");

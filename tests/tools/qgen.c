@@ -44,6 +44,11 @@
  *	hash=N		directory hashing depth (default 1 for deferred and
  *			defer, as hash_queue_names, 0 elsewhere)
  *	garbage=1	random bytes instead of a queue file
+ *	header=LINE	one more header line, as the SMTP client sent it
+ *	mark=VALUE	held by qshape-milter: the X-Qshape-Hold header with
+ *			this value, appended as cleanup stores a header a
+ *			milter added (past E, linked from the header append
+ *			pointer; implies milter=1); see src/shape/holdmark.h
  *
  * Every line is checked before any file is written.  Errors: "qgen: line
  * N: reason" on stderr, exit 1.  Nothing is printed on success.
@@ -280,6 +285,10 @@ parse_option(QG_MSG *m, char *opt)
 	m->depth = (int) parse_num(val, "hash", 8, 10);
     else if (strcmp(opt, "garbage") == 0)
 	m->garbage = (int) parse_num(val, "garbage", 1, 10);
+    else if (strcmp(opt, "header") == 0)
+	m->header = val;
+    else if (strcmp(opt, "mark") == 0)
+	m->mark = val;
     else
 	bad_line("unknown option \"%s\"", opt);
 }
@@ -300,7 +309,11 @@ check_msg(const QG_MSG *m)
 	    bad_line("done= needs kind=queue");
 	if (m->sasl)
 	    bad_line("sasl= needs kind=queue");
+	if (m->mark || m->header)
+	    bad_line("mark= and header= need kind=queue");
     }
+    if (m->header && m->client == 0)
+	bad_line("header= needs an SMTP client (not client=-)");
     if (m->kind == QG_KIND_QUEUE && m->sasl && m->client == 0)
 	bad_line("sasl= needs an SMTP client (not client=-)");
 }
@@ -353,7 +366,7 @@ parse_line(LINE *l, char *text)
 	    full_given = 1;
 	parse_option(m, tok[i]);
     }
-    if (m->nptr)
+    if (m->nptr || m->mark)
 	m->milter = 1;
     if (m->kind != QG_KIND_QUEUE)
 	m->client = 0;

@@ -217,9 +217,11 @@ put_body(BUF *b, size_t bytes, uint64_t *rng)
     }
 }
 
-/* Message content, M excluded, X excluded. */
+/* Message content, M excluded, X excluded.  *hdr_ptr: the offset of the
+ * header append pointer (milter-enabled cleanup), else 0. */
 static void
-put_content(BUF *b, const QG_MSG *m, const char *qid, time_t t, uint64_t *rng)
+put_content(BUF *b, const QG_MSG *m, const char *qid, time_t t, uint64_t *rng,
+	    size_t *hdr_ptr)
 {
     const char *to = m->nrcpt ? m->rcpt[0] : m->nxrcpt ? m->xrcpt[0] : 0;
     char    date[64];
@@ -255,6 +257,8 @@ put_content(BUF *b, const QG_MSG *m, const char *qid, time_t t, uint64_t *rng)
 	if (to)
 	    buf_fmt(b, REC_NORM, "To: <%s>", to);
 	buf_str(b, REC_NORM, "Subject: test message");
+	if (m->header)				/* as the client sent it */
+	    buf_str(b, REC_NORM, m->header);
 	if (m->milter)
 	    buf_str(b, REC_PAD, "  0");
 	buf_fmt(b, REC_NORM, "Message-Id: <%s.%s@%s>", stamp, qid, MYHOST);
@@ -271,8 +275,11 @@ put_content(BUF *b, const QG_MSG *m, const char *qid, time_t t, uint64_t *rng)
 	buf_fmt(b, REC_NORM, "From: %s <%s>", m->full ? m->full : "",
 		*m->sender ? m->sender : "MAILER-DAEMON");
     }
-    if (m->kind == QG_KIND_QUEUE && m->milter)	/* header append pointer */
+    *hdr_ptr = 0;
+    if (m->kind == QG_KIND_QUEUE && m->milter) {	/* header append pointer */
+	*hdr_ptr = b->len;
 	buf_fmt(b, REC_PTR, "%*ld", REC_NUM_WIDTH, 0L);
+    }
     buf_rec(b, REC_NORM, "", 0);
     put_body(b, m->body, rng);
     if (m->kind == QG_KIND_QUEUE && m->milter)	/* body append pointer */
@@ -284,7 +291,7 @@ static void
 build_maildrop(BUF *b, const QG_MSG *m, const char *qid, time_t t, long usec,
 	       uint64_t *rng)
 {
-    size_t  i;
+    size_t  i, hdr_ptr;
 
     if (m->kind == QG_KIND_MAILDROP) {
 	buf_fmt(b, REC_TIME, "%ld %ld", (long) t, usec);
@@ -296,7 +303,7 @@ build_maildrop(BUF *b, const QG_MSG *m, const char *qid, time_t t, long usec,
     for (i = 0; i < m->nrcpt; i++)
 	buf_str(b, REC_RCPT, m->rcpt[i]);
     buf_rec(b, REC_MESG, "", 0);
-    put_content(b, m, qid, t, rng);
+    put_content(b, m, qid, t, rng, &hdr_ptr);
     buf_rec(b, REC_XTRA, "", 0);
     for (i = 0; i < m->nxrcpt; i++)
 	buf_str(b, REC_RCPT, m->xrcpt[i]);
@@ -311,6 +318,7 @@ build_queue(BUF *b, const QG_MSG *m, const char *qid, time_t t, long usec,
     size_t  nenv = m->nrcpt - m->nptr;
     size_t  size_off, ptr_off = 0, target = 0, data_off, xtra_off, i;
     const char *ctx = m->ctx;
+    size_t  hdr_ptr;
     char    tmp[128];
     int     n;
 
@@ -348,7 +356,7 @@ build_queue(BUF *b, const QG_MSG *m, const char *qid, time_t t, long usec,
     }
     buf_rec(b, REC_MESG, "", 0);
     data_off = b->len;
-    put_content(b, m, qid, t, rng);
+    put_content(b, m, qid, t, rng, &hdr_ptr);
     xtra_off = b->len;
     buf_rec(b, REC_XTRA, "", 0);
     if (m->milter)
@@ -364,6 +372,15 @@ build_queue(BUF *b, const QG_MSG *m, const char *qid, time_t t, long usec,
 	buf_str(b, REC_RCPT, m->rcpt[i]);
 	ptr_off = b->len;
 	buf_fmt(b, REC_PTR, "%*zu", REC_NUM_WIDTH, target);
+    }
+
+    /* The hold mark a milter added with smfi_addheader(): after the end,
+     * linked from the header append pointer, with a pointer back. */
+    if (m->mark) {
+	buf_patch_ptr(b, hdr_ptr, b->len);
+	buf_fmt(b, REC_NORM, "X-Qshape-Hold: %s", m->mark);
+	buf_fmt(b, REC_PTR, "%*zu", REC_NUM_WIDTH,
+		hdr_ptr + 2 + REC_NUM_WIDTH);
     }
 
     n = snprintf(tmp, sizeof(tmp), "%*zu %*zu %*zu %*d %*zu %*d",

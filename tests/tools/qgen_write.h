@@ -65,6 +65,11 @@ typedef struct QG_MSG {
     int     depth;			/* -1: by queue name */
     int     garbage;
     int     mode;			/* -1: by kind */
+    const char *header;			/* NULL, or a header line the client
+					 * sent (SMTP queue files) */
+    const char *mark;			/* NULL, or the value of the
+					 * X-Qshape-Hold header a milter
+					 * appended (implies milter) */
 } QG_MSG;
 
 typedef struct QG_GEN QG_GEN;

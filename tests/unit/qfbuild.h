@@ -166,4 +166,49 @@ qfb_pointer_message(QFB *b, long when, const char *sender, const char *rcpt,
     qfb_size_patch(b, (long) (x_off - m_end), (long) m_end, n);
 }
 
+/*
+ * A message a milter held and marked, as cleanup writes it: the primary
+ * header (with 'forged', if not NULL, as one of its lines: what a client
+ * can send), the reserved header-append p record after the last header
+ * line, which points past E to the appended header line 'appended' (if
+ * not NULL) followed by a p record back to just after the reserved one;
+ * then the empty line, the body, the reserved body p record, X, E.
+ */
+static inline void
+qfb_held_message(QFB *b, long when, const char *sender, const char *rcpt,
+		 const char *forged, const char *appended)
+{
+    char    tmp[64];
+    size_t  reserved, back_to, m_end, x_off;
+
+    qfb_size(b);
+    snprintf(tmp, sizeof(tmp), "%ld 0", when);
+    qfb_str(b, REC_TIME, tmp);
+    qfb_str(b, REC_FROM, sender);
+    qfb_str(b, REC_ORCP, rcpt);
+    qfb_str(b, REC_RCPT, rcpt);
+    qfb_num(b, REC_PTR, 0);
+    qfb_rec(b, REC_MESG, "", 0);
+    m_end = b->len;
+    qfb_str(b, REC_NORM, "Received: from client");
+    qfb_str(b, REC_NORM, "\tby server");
+    if (forged)
+	qfb_str(b, REC_NORM, forged);
+    qfb_str(b, REC_NORM, "Subject: held");
+    reserved = qfb_num(b, REC_PTR, 0);
+    back_to = b->len;
+    qfb_str(b, REC_NORM, "");
+    qfb_str(b, REC_NORM, "body");
+    qfb_num(b, REC_PTR, 0);
+    x_off = b->len;
+    qfb_rec(b, REC_XTRA, "", 0);
+    qfb_rec(b, REC_END, "", 0);
+    if (appended) {
+	qfb_patch_num(b, reserved, (long) b->len);
+	qfb_str(b, REC_NORM, appended);
+	qfb_num(b, REC_PTR, (long) back_to);
+    }
+    qfb_size_patch(b, (long) (x_off - m_end), (long) m_end, 1);
+}
+
 #endif

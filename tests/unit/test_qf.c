@@ -397,6 +397,142 @@ minimal_window(void **state)
     free_b(&b);
 }
 
+#define MARK "X-Qshape-Hold: policy=flood key=sender_domain:spam.example " \
+	"time=1764662400"
+#define FORGED "X-Qshape-Hold: policy=forged key=sender:me time=1"
+
+/* The mark a milter appended is found; its value follows the colon. */
+static void
+hold_mark_appended(void **state)
+{
+    QFB     b = {0};
+    const QF_FACTS *f;
+
+    (void) state;
+    qfb_held_message(&b, 1764662399, "a@spam.example", "r@x.example", 0,
+		     MARK);
+    assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_HOLD, &f), QF_OK);
+    assert_non_null(f->hold_mark.ptr);
+    assert_string_equal(f->hold_mark.ptr, " policy=flood key=sender_domain:"
+			"spam.example time=1764662400");
+    assert_int_equal(f->hold_mark.len, 60);
+    assert_string_equal(f->sender.ptr, "a@spam.example");
+    assert_int_equal(f->nrcpt, 1);
+    /* Received: 21+2, tab line 10+2, Subject 13+2, p 15+2, "" 0+2,
+     * body 4+2, p 15+2. */
+    assert_int_equal(f->content_size, 23 + 12 + 15 + 17 + 2 + 6 + 17);
+    /* The same with the recipients: read to E as well. */
+    assert_int_equal(qf_parse_mem(P, b.buf, b.len,
+				  QF_WANT_HOLD | QF_WANT_RCPTS, &f), QF_OK);
+    assert_int_equal(f->hold_mark.len, 60);
+    assert_int_equal(f->rcpts_complete, 1);
+    /* Not asked for: not looked for. */
+    assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_RCPTS, &f), QF_OK);
+    assert_null(f->hold_mark.ptr);
+    free_b(&b);
+}
+
+/* What the client wrote in the header is never a mark. */
+static void
+hold_mark_forged(void **state)
+{
+    QFB     b = {0};
+    const QF_FACTS *f;
+
+    (void) state;
+    qfb_held_message(&b, 1, "a@b.example", "r@x.example", FORGED, 0);
+    assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_HOLD, &f), QF_OK);
+    assert_null(f->hold_mark.ptr);
+    free_b(&b);
+    qfb_held_message(&b, 1, "a@b.example", "r@x.example", FORGED, MARK);
+    assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_HOLD, &f), QF_OK);
+    assert_string_equal(f->hold_mark.ptr, &MARK[14]);
+    free_b(&b);
+    /* Without a mark at all. */
+    qfb_held_message(&b, 1, "a@b.example", "r@x.example", 0, 0);
+    assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_HOLD, &f), QF_OK);
+    assert_null(f->hold_mark.ptr);
+    free_b(&b);
+}
+
+/* The header name is matched without case; another name is not ours. */
+static void
+hold_mark_names(void **state)
+{
+    static const struct {
+	const char *line;
+	const char *want;
+    } cases[] = {
+	{"x-qshape-hold:v", "v"},
+	{"X-QSHAPE-HOLD: v", " v"},
+	{"X-Qshape-Hold:", ""},
+	{"X-Qshape-Hol: v", 0},
+	{"X-Qshape-Holds: v", 0},
+	{"X-Qshape-Hold v", 0},
+    };
+    QFB     b = {0};
+    const QF_FACTS *f;
+    size_t  i;
+
+    (void) state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	qfb_held_message(&b, 1, "a@b.example", "r@x.example", 0,
+			 cases[i].line);
+	assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_HOLD, &f),
+			 QF_OK);
+	if (cases[i].want == 0)
+	    assert_null(f->hold_mark.ptr);
+	else
+	    assert_string_equal(f->hold_mark.ptr, cases[i].want);
+	free_b(&b);
+    }
+}
+
+/* A header line longer than QF_HOLD_LINE_MAX is not examined. */
+static void
+hold_mark_line_max(void **state)
+{
+    char    line[QF_HOLD_LINE_MAX + 2];
+    QFB     b = {0};
+    const QF_FACTS *f;
+
+    (void) state;
+    memcpy(line, "X-Qshape-Hold:", 14);
+    memset(line + 14, 'v', sizeof(line) - 14);
+    line[QF_HOLD_LINE_MAX] = 0;			/* exactly the maximum */
+    qfb_held_message(&b, 1, "a@b.example", "r@x.example", 0, line);
+    assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_HOLD, &f), QF_OK);
+    assert_int_equal(f->hold_mark.len, QF_HOLD_LINE_MAX - 14);
+    free_b(&b);
+    line[QF_HOLD_LINE_MAX] = 'v';		/* one more */
+    line[QF_HOLD_LINE_MAX + 1] = 0;
+    qfb_held_message(&b, 1, "a@b.example", "r@x.example", 0, line);
+    assert_int_equal(qf_parse_mem(P, b.buf, b.len, QF_WANT_HOLD, &f), QF_OK);
+    assert_null(f->hold_mark.ptr);
+    free_b(&b);
+}
+
+/* Every proper prefix of a held file is refused; a bad pointer in the
+ * header is a bad pointer. */
+static void
+hold_mark_corrupt(void **state)
+{
+    QFB     b = {0};
+    const QF_FACTS *f;
+    size_t  n;
+
+    (void) state;
+    qfb_held_message(&b, 1, "a@b.example", "r@x.example", FORGED, MARK);
+    for (n = 0; n < b.len; n++)
+	if (qf_parse_mem(P, b.buf, n, QF_WANT_HOLD | QF_WANT_RCPTS, &f)
+	    == QF_OK)
+	    fail_msg("prefix of %zu bytes parsed as complete", n);
+    /* The appended region cut off: the forward pointer leads nowhere. */
+    assert_int_equal(qf_parse_mem(P, b.buf, b.len - 17 - (sizeof(MARK) + 1),
+				  QF_WANT_HOLD, &f), QF_BAD_POINTER);
+    free_b(&b);
+}
+
 static void
 status_names(void **state)
 {
@@ -425,6 +561,11 @@ main(void)
 	cmocka_unit_test(too_large),
 	cmocka_unit_test(every_truncation),
 	cmocka_unit_test(minimal_window),
+	cmocka_unit_test(hold_mark_appended),
+	cmocka_unit_test(hold_mark_forged),
+	cmocka_unit_test(hold_mark_names),
+	cmocka_unit_test(hold_mark_line_max),
+	cmocka_unit_test(hold_mark_corrupt),
 	cmocka_unit_test(status_names),
     };
 
