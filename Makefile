@@ -49,7 +49,7 @@ UNIT	= $(UNIT_SRC:tests/unit/%.c=$(B)/%)
 UNIT_ASAN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 TOOLS	= $(B)/qgen $(B)/addrq $(B)/bench-floor $(B)/mkseeds $(B)/qsfixture \
 	  $(B)/mkseeds_sender \
-	  $(B)/scand-latency $(B)/bench-decide $(B)/bench-sessions
+	  $(B)/scand-latency $(B)/bench-decide $(B)/bench-sessions $(B)/holdmilter
 
 PROGS	= $(B)/qshapectl $(B)/qshape-scand $(B)/qshape-milter
 
@@ -99,7 +99,6 @@ $(B)/qsfixture: $(B)/tests/tools/qsfixture.o $(B)/libqshape.a
 $(B)/addrq: $(B)/tests/tools/addrq.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 # A milter that holds and marks messages as qshape-milter does (e2e).
-TOOLS	+= $(B)/holdmilter
 $(B)/holdmilter: $(B)/tests/tools/holdmilter.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LDLIBS)
 $(B)/bench-floor: $(B)/bench/floor.o
