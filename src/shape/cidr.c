@@ -7,36 +7,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ascii.h"
 #include "cidr.h"
 
 /* ::ffff:0:0/96, the IPv4-mapped addresses (RFC 4291 2.5.5.2). */
 static const unsigned char mapped[12] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 };
-
-static int
-is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int
-has_ctl(const char *v)
-{
-    for (; *v; v++)
-	if ((unsigned char) *v < 0x20 || *v == 0x7f)
-	    return 1;
-    return 0;
-}
-
-static int
-has_space_or_ctl(const char *v)
-{
-    for (; *v; v++)
-	if ((unsigned char) *v <= 0x20 || *v == 0x7f)
-	    return 1;
-    return 0;
-}
 
 int
 qc_net_parse(const char *s, QC_NET *net, char *err, size_t errlen)
@@ -47,9 +24,9 @@ qc_net_parse(const char *s, QC_NET *net, char *err, size_t errlen)
     int     max, prefix, i, bad = 0;
 
     memset(net, 0, sizeof(*net));
-    if (n == 0 || n >= sizeof(addr) || has_space_or_ctl(s)) {
+    if (n == 0 || n >= sizeof(addr) || ascii_has_space_or_ctl(s)) {
 	snprintf(err, errlen, "\"%.60s\" is not a network (192.0.2.0/24, "
-		 "2001:db8::/32)", has_ctl(s) ? "?" : s);
+		 "2001:db8::/32)", ascii_has_ctl(s) ? "?" : s);
 	return -1;
     }
     memcpy(addr, s, n);
@@ -63,7 +40,7 @@ qc_net_parse(const char *s, QC_NET *net, char *err, size_t errlen)
     }
     prefix = max;
     if (slash) {
-	for (prefix = 0, p = slash + 1; is_digit(*p) && p < slash + 4; p++)
+	for (prefix = 0, p = slash + 1; ascii_is_digit(*p) && p < slash + 4; p++)
 	    prefix = prefix * 10 + (*p - '0');
 	if (p == slash + 1 || *p || prefix > max) {
 	    snprintf(err, errlen, "\"%.60s\": the prefix length must be "

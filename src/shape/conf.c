@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "log.h"
 #include "mem.h"
 #include "cfg.h"
@@ -21,29 +22,11 @@ _Static_assert(LOGL_ERR == 0 && LOGL_WARN == 1 && LOGL_INFO == 2
 /* Value checks (CFG_CHECK). */
 
 static int
-has_ctl(const char *v)
-{
-    for (; *v; v++)
-	if ((unsigned char) *v < 0x20 || *v == 0x7f)
-	    return 1;
-    return 0;
-}
-
-static int
-has_space_or_ctl(const char *v)
-{
-    for (; *v; v++)
-	if ((unsigned char) *v <= 0x20 || *v == 0x7f)
-	    return 1;
-    return 0;
-}
-
-static int
 check_abs_path(char *v, char *msg, size_t len)
 {
     if (*v == 0)
 	return 0;
-    if (has_ctl(v))
+    if (ascii_has_ctl(v))
 	snprintf(msg, len, "contains a control character");
     else if (*v != '/')
 	snprintf(msg, len, "\"%.200s\" is not an absolute path", v);
@@ -74,7 +57,7 @@ check_account(char *v, char *msg, size_t len)
 	      || (*p == '-' && p > v) || (*p == '$' && p[1] == 0 && p > v)))
 	    break;
     if (*p || p - v > 32) {
-	if (has_ctl(v))
+	if (ascii_has_ctl(v))
 	    snprintf(msg, len, "not a user or group name");
 	else
 	    snprintf(msg, len, "\"%.200s\" is not a user or group name", v);
@@ -136,7 +119,7 @@ check_local_action(char *v, char *msg, size_t len)
 static int
 check_sender(char *v, char *msg, size_t len)
 {
-    if (has_space_or_ctl(v))
+    if (ascii_has_space_or_ctl(v))
 	snprintf(msg, len, "an address must not contain spaces or control "
 		 "characters");
     else if (strcmp(v, "<>") == 0)
@@ -165,7 +148,7 @@ check_domain(char *v, char *msg, size_t len)
 {
     if (*v == 0)
 	snprintf(msg, len, "empty domain");
-    else if (has_space_or_ctl(v))
+    else if (ascii_has_space_or_ctl(v))
 	snprintf(msg, len, "a domain must not contain spaces or control "
 		 "characters");
     else if (strchr(v, '@'))
@@ -194,7 +177,7 @@ check_net(char *v, char *msg, size_t len)
 static int
 check_sasl(char *v, char *msg, size_t len)
 {
-    if (!has_space_or_ctl(v))
+    if (!ascii_has_space_or_ctl(v))
 	return 0;
     snprintf(msg, len, "a SASL user name must not contain spaces or control "
 	     "characters");

@@ -8,22 +8,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "ascii.h"
 #include "milsock.h"
-
-static int
-is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int
-has_ctl(const char *v)
-{
-    for (; *v; v++)
-	if ((unsigned char) *v < 0x20 || *v == 0x7f)
-	    return 1;
-    return 0;
-}
 
 /* A host name or an address of the family. */
 static int
@@ -38,7 +24,7 @@ host_valid(const char *h, int family)
 	return 0;
     for (p = h; *p; p++)
 	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-	      || is_digit(*p) || *p == '-' || *p == '.'))
+	      || ascii_is_digit(*p) || *p == '-' || *p == '.'))
 	    return 0;
     /* All digits and dots is a mistyped address, not a name. */
     return strspn(h, "0123456789.") != strlen(h);
@@ -52,7 +38,7 @@ qc_socket_valid(const char *s, char *err, size_t errlen)
     long    port;
     int     family;
 
-    if (has_ctl(s)) {
+    if (ascii_has_ctl(s)) {
 	snprintf(err, errlen, "socket contains a control character");
 	return -1;
     }
@@ -90,7 +76,7 @@ qc_socket_valid(const char *s, char *err, size_t errlen)
 		     "address write @0.0.0.0 or @::)", s);
 	return -1;
     }
-    for (port = 0; p < at && is_digit(*p) && port <= 65535; p++)
+    for (port = 0; p < at && ascii_is_digit(*p) && port <= 65535; p++)
 	port = port * 10 + (*p - '0');
     if (p != at || port < 1 || port > 65535) {
 	snprintf(err, errlen, "\"%.200s\": the port must be a number "

@@ -4,13 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "smtpreply.h"
-
-static int
-is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
 
 int
 qc_reply_valid(const char *r, int want, char *err, size_t errlen)
@@ -38,7 +33,7 @@ qc_reply_valid(const char *r, int want, char *err, size_t errlen)
 	}
     }
     if (!(r[0] == '4' || r[0] == '5') || !(r[1] >= '0' && r[1] <= '5')
-	|| !is_digit(r[2]) || (r[3] != 0 && r[3] != ' ')) {
+	|| !ascii_is_digit(r[2]) || (r[3] != 0 && r[3] != ' ')) {
 	snprintf(err, errlen, "reply must start with a 3-digit %s code "
 		 "(\"451 4.7.1 text\")", want == 4 ? "4xx" : want == 5
 		 ? "5xx" : "4xx or 5xx");
@@ -50,16 +45,16 @@ qc_reply_valid(const char *r, int want, char *err, size_t errlen)
     }
     for (p = r + 3; *p == ' '; p++)
 	continue;
-    if (!(is_digit(p[0]) && p[1] == '.'))
+    if (!(ascii_is_digit(p[0]) && p[1] == '.'))
 	return 0;
     /* An enhanced status code: class "." 1-3 digits "." 1-3 digits. */
     n = strcspn(p, " ");
-    for (x = p + 2; is_digit(*x) && x < p + 5; x++)
+    for (x = p + 2; ascii_is_digit(*x) && x < p + 5; x++)
 	continue;
     if (x > p + 2 && *x == '.') {
 	const char *y;
 
-	for (y = x + 1; is_digit(*y) && y < x + 4; y++)
+	for (y = x + 1; ascii_is_digit(*y) && y < x + 4; y++)
 	    continue;
 	if (y > x + 1 && (size_t) (y - p) == n && strchr("245", p[0])) {
 	    if (p[0] != r[0]) {
