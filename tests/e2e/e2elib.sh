@@ -199,6 +199,52 @@ e2e_rundir() {
 	setup_failed "mktemp -d /run/qshape-e2e.XXXXXX"
 }
 
+# e2e_smtp OUT PORT ARG...: one SMTP session to 127.0.0.1:PORT, one
+# message per ARG, sent as "MAIL FROM:ARG" as it is (brackets included or
+# not: the tests need both), to one recipient.  OUT gets "ARG<TAB>REPLY"
+# per message: MAIL's reply when it was refused, else the reply to the end
+# of data.
+e2e_smtp() {
+    _out=$1
+    _port=$2
+    shift 2
+    perl -e '
+	use strict;
+	use IO::Socket::INET;
+	my ($port, @senders) = @ARGV;
+	$SIG{ALRM} = sub { die "timeout\n" };
+	alarm 30;
+	my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+	    PeerPort => $port, Proto => "tcp") or die "connect: $!\n";
+	sub reply {
+	    my $last;
+	    while (defined(my $l = <$s>)) {
+		$l =~ s/\r?\n$//;
+		$last = $l;
+		last if $l =~ /^\d{3} /;
+	    }
+	    die "connection closed\n" unless defined $last;
+	    return $last;
+	}
+	sub cmd { print $s "$_[0]\r\n"; return reply(); }
+	reply();
+	cmd("EHLO e2e.test");
+	for my $from (@senders) {
+	    my $r = cmd("MAIL FROM:$from");
+	    if ($r =~ /^250/) {
+		cmd("RCPT TO:<rcpt\@dest.example>") =~ /^250/ or die "RCPT\n";
+		cmd("DATA") =~ /^354/ or die "DATA\n";
+		$r = cmd("Subject: e2e\r\n\r\nhello\r\n.");
+	    } else {
+		cmd("RSET");
+	    }
+	    print "$from\t$r\n";
+	}
+	cmd("QUIT");
+    ' "$_port" "$@" >"$_out" 2>&1 ||
+	{ indent <"$_out"; setup_failed "SMTP session (perl)"; }
+}
+
 # e2e_check_config CONF WHAT: "$CTL check-config -f CONF" accepts CONF
 # (WHAT names it in the failure).
 e2e_check_config() {

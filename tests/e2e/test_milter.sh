@@ -172,43 +172,14 @@ sm() {
 # Checks that the milter's per-message state does not leak from one
 # message to the next on a reused connection.
 mixed() {
-    _out=$1
+    _o=$1
     shift
-    perl -e '
-	use strict;
-	use IO::Socket::INET;
-	my ($port, @senders) = @ARGV;
-	$SIG{ALRM} = sub { die "timeout\n" };
-	alarm 30;
-	my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
-	    PeerPort => $port, Proto => "tcp") or die "connect: $!\n";
-	sub reply {
-	    my $last;
-	    while (defined(my $l = <$s>)) {
-		$l =~ s/\r?\n$//;
-		$last = $l;
-		last if $l =~ /^\d{3} /;
-	    }
-	    die "connection closed\n" unless defined $last;
-	    return $last;
-	}
-	sub cmd { print $s "$_[0]\r\n"; return reply(); }
-	reply();
-	cmd("EHLO mixed.e2e.test");
-	for my $from (@senders) {
-	    my $r = cmd("MAIL FROM:<$from>");
-	    if ($r =~ /^250/) {
-		cmd("RCPT TO:<mixed\@dest.example>") =~ /^250/ or die "RCPT\n";
-		cmd("DATA") =~ /^354/ or die "DATA\n";
-		$r = cmd("Subject: mixed\r\n\r\nhello\r\n.");
-	    } else {
-		cmd("RSET");
-	    }
-	    print "$from $r\n";
-	}
-	cmd("QUIT");
-    ' "$smtp_port" "$@" >"$_out" 2>&1 ||
-	{ indent <"$_out"; setup_failed "SMTP session (perl)"; }
+    for _s; do
+	set -- "$@" "<$_s>"
+	shift
+    done
+    e2e_smtp "$_o.raw" "$smtp_port" "$@"
+    sed 's/^<\([^>]*\)>\t/\1 /' "$_o.raw" >"$_o"
 }
 
 # queued_id OUT SENDER N: queue ID of the Nth message from SENDER in OUT.

@@ -73,48 +73,11 @@ diag() {
     tail -n 20 "$tmp/milter.log" "$tmp/scand.log" 2>/dev/null | indent
 }
 
-# session OUT ARG...: one SMTP connection, "MAIL FROM:ARG" as given (no
-# brackets added) for each ARG, RSET after a refusal, DATA after 250.
-# Prints "ARG<TAB>REPLY" per message (MAIL's reply when refused, else the
-# reply to end of data).
+# session OUT ARG...: one SMTP session to the instance (e2e_smtp).
 session() {
-    _out=$1
+    _o=$1
     shift
-    perl -e '
-	use strict;
-	use IO::Socket::INET;
-	my ($port, @senders) = @ARGV;
-	$SIG{ALRM} = sub { die "timeout\n" };
-	alarm 30;
-	my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
-	    PeerPort => $port, Proto => "tcp") or die "connect: $!\n";
-	sub reply {
-	    my $last;
-	    while (defined(my $l = <$s>)) {
-		$l =~ s/\r?\n$//;
-		$last = $l;
-		last if $l =~ /^\d{3} /;
-	    }
-	    die "connection closed\n" unless defined $last;
-	    return $last;
-	}
-	sub cmd { print $s "$_[0]\r\n"; return reply(); }
-	reply();
-	cmd("EHLO trust.e2e.test");
-	for my $from (@senders) {
-	    my $r = cmd("MAIL FROM:$from");
-	    if ($r =~ /^250/) {
-		cmd("RCPT TO:<rcpt\@dest.example>") =~ /^250/ or die "RCPT\n";
-		cmd("DATA") =~ /^354/ or die "DATA\n";
-		$r = cmd("Subject: trust\r\n\r\nhello\r\n.");
-	    } else {
-		cmd("RSET");
-	    }
-	    print "$from\t$r\n";
-	}
-	cmd("QUIT");
-    ' "$smtp_port" "$@" >"$_out" 2>&1 ||
-	{ indent <"$_out"; setup_failed "SMTP session (perl)"; }
+    e2e_smtp "$_o" "$smtp_port" "$@"
 }
 
 # code OUT ARG: the reply code ARG got in OUT.
