@@ -27,10 +27,13 @@ body_lookup(void *ctx, int kind, const char *key, size_t len,
 {
     const CTL_SUMMARY *s = ctx;
     const QS_THROTTLE *t = shm_body_throttle(s->body);
-    uint64_t h = qs_key_hash(kind, key, len);
+    uint64_t h = key ? qs_key_hash(kind, key, len) : 0;
     uint32_t i;
 
-    for (i = 0; i < s->head->nthrottle; i++) {
+    for (i = 0; key == 0 && i < s->head->nthrottle; i++)
+	if (t[i].kind == kind && t[i].policy_digest == digest)
+	    return 1;
+    for (i = 0; key && i < s->head->nthrottle; i++) {
 	if (shm_throttle_matches(&t[i], kind, h, key, len, digest)) {
 	    *out = t[i];
 	    return 1;

@@ -157,6 +157,8 @@ lookup(void *ctx, int kind, const char *k, size_t len, uint64_t digest,
 
     if (t == 0 || t->r == 0)
 	return -1;
+    if (k == 0)
+	return shm_reader_any_throttle(t->r, kind, digest);
     return shm_reader_find_throttle(t->r, kind, qs_key_hash(kind, k, len),
 				    k, len, digest, out);
 }

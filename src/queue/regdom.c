@@ -40,6 +40,14 @@ rd_parents(const char *d, size_t len, uint16_t off[RD_PARENTS_MAX])
 
     if (psl == 0 || (name = name_copy(d, len, buf)) == 0)
 	return 0;
+    /* qshape's chain first: most names have no parent at all, and then
+     * the list (thousands of instructions a name) need not be asked. */
+    while ((step = addr_qshape_parent_at(d + at, len - at)) > 0) {
+	at += step;
+	all[n++] = (uint16_t) at;
+    }
+    if (n == 0)
+	return 0;
     /* libpsl finds no registrable domain in ".r1.evil.example"; qshape's
      * chain skips the leading dot, so the list is asked without it. */
     while (*name == '.')
@@ -49,11 +57,8 @@ rd_parents(const char *d, size_t len, uint16_t off[RD_PARENTS_MAX])
     reglen = (size_t) (buf + len - reg);
     /* Each parent is "." + a suffix; keep those that hold the whole
      * registrable domain, then the last RD_PARENTS_MAX of them. */
-    while ((step = addr_qshape_parent_at(d + at, len - at)) > 0
-	   && len - (at + step) - 1 >= reglen) {
-	at += step;
-	all[n++] = (uint16_t) at;
-    }
+    while (n > 0 && len - all[n - 1] - 1 < reglen)
+	n--;
     skip = n > RD_PARENTS_MAX ? n - RD_PARENTS_MAX : 0;
     memcpy(off, all + skip, (n - skip) * sizeof(*off));
     return n - skip;

@@ -240,6 +240,15 @@ extern int shm_reader_find_throttle(SHM_R *, int kind, uint64_t hash,
 				    const char *key, size_t keylen,
 				    uint64_t policy_digest, QS_THROTTLE *out);
 
+/*
+ * Might a key of this kind be throttled by the policy with this digest?
+ * 0: certainly not; 1: perhaps (look the keys up); -1 with errno as above.
+ * For a caller to skip costly keys (the parent-domain chain): the answer
+ * comes from a 64-bit summary of the throttle set, made once per
+ * publication, so it costs a load and a compare per call.
+ */
+extern int shm_reader_any_throttle(SHM_R *, int kind, uint64_t policy_digest);
+
 /* The current body's policies_digest: 0, or -1 with errno as above. */
 extern int shm_reader_policies_digest(SHM_R *, uint64_t *out);
 

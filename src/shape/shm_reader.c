@@ -27,7 +27,21 @@ struct SHM_R {
     int     attached;			/* m belongs to a writer */
     unsigned char boot_id[16];		/* of this boot, read once */
     SHM_STATS st;
+    /* shm_reader_any_throttle()'s summary of the throttle set: a bit per
+     * (kind, policy digest), for the publication with seq any_seq. */
+    uint64_t any_seq;
+    uint64_t any_mask;
+    int     any_valid;
 };
+
+/* The bit of (kind, digest) in any_mask. */
+static uint64_t
+any_bit(int kind, uint64_t digest)
+{
+    uint64_t h = (digest ^ (uint64_t) (uint8_t) kind) * 0x9e3779b97f4a7c15ull;
+
+    return (uint64_t) 1 << (h >> 58);
+}
 
 /* The checks of an open summary file before it is mapped: SHM_OK, or
  * why not with err set. */
@@ -375,6 +389,59 @@ shm_reader_policies_digest(SHM_R *r, uint64_t *out)
 	if (s1 == s2) {
 	    *out = v;
 	    return 0;
+	}
+	r->st.retries++;
+    }
+    r->st.exhausted++;
+    errno = EAGAIN;
+    return -1;
+}
+
+/* The (kind, digest) bits of the throttle set in body copy c.  The result
+ * means something only if seq did not move meanwhile. */
+static uint64_t
+any_scan(const SHM_R *r, uint64_t c)
+{
+    const SHM_LAYOUT *l = &r->m.lay;
+    const unsigned char *body = r->m.base + l->body_offset[c];
+    const unsigned char *thr = body + l->off_throttle;
+    QS_BODY b;
+    QS_THROTTLE e;
+    uint64_t mask = 0;
+    uint32_t i;
+
+    load_words(&b, body, sizeof(b));
+    for (i = 0; i < b.nthrottle && i < l->max_throttle; i++) {
+	load_words(&e, thr + (size_t) i * sizeof(e), offsetof(QS_THROTTLE,
+							policy_digest) + 8);
+	mask |= any_bit(e.kind, e.policy_digest);
+    }
+    return mask;
+}
+
+int
+shm_reader_any_throttle(SHM_R *r, int kind, uint64_t digest)
+{
+    const QS_HEADER *h;
+    uint64_t s1, s2, c, mask;
+    int     try;
+
+    if (follow(r) < 0)
+	return -1;
+    h = HDR(r->m.base);
+    for (try = 0; try < SHM_RETRIES; try++) {
+	s1 = ld64(&h->seq, memory_order_acquire);
+	if (r->any_valid && r->any_seq == s1)
+	    return (r->any_mask & any_bit(kind, digest)) != 0;
+	c = ld64(&h->latch, memory_order_acquire) & 1;
+	mask = any_scan(r, c);
+	atomic_thread_fence(memory_order_acquire);
+	s2 = ld64(&h->seq, memory_order_relaxed);
+	if (s1 == s2) {
+	    r->any_seq = s1;
+	    r->any_mask = mask;
+	    r->any_valid = 1;
+	    return (mask & any_bit(kind, digest)) != 0;
 	}
 	r->st.retries++;
     }

@@ -141,6 +141,49 @@ try_key(const QC_CONFIG *cf, int p, int kind, const char *key, size_t len,
     return 1;
 }
 
+/*
+ * The closest parent key of the domain that policy p throttles: 1 (v
+ * filled), 0, or -1.  The keys are rd_parents()'s, the scanner's; but the
+ * Public Suffix List costs thousands of instructions a name and a lookup a
+ * hundred, so qshape's chain (of which rd_parents() keeps a part, in the
+ * same order) is looked up first, and the list is asked only to confirm a
+ * key that is throttled.
+ */
+static int
+parent_match(const QC_CONFIG *cf, int p, const VD_KEYS *k, VD_LOOKUP fn,
+	     void *ctx, VD_VERDICT *v)
+{
+    uint16_t off[RD_PARENTS_MAX];
+    size_t  at = 0, step, i, n = 0;
+    int     rc, listed = 0;
+
+    if (k->domain_len > RD_NAME_MAX)	/* rd_parents() gives none */
+	return 0;
+    while ((step = addr_qshape_parent_at(k->domain + at,
+					 k->domain_len - at)) > 0) {
+	at += step;
+	rc = try_key(cf, p, QC_KEY_PARENT_DOMAIN, k->domain + at,
+		     k->domain_len - at, fn, ctx, v);
+	if (rc <= 0) {
+	    if (rc < 0)
+		return -1;
+	    continue;
+	}
+	if (!listed) {
+	    n = rd_parents(k->domain, k->domain_len, off);
+	    listed = 1;
+	}
+	for (i = 0; i < n; i++)
+	    if (off[i] == at)
+		return 1;
+	/* Not one of the scanner's keys for this domain: no match. */
+	memset(&v->entry, 0, sizeof(v->entry));
+	v->key[0] = 0;
+	v->policy = -1;
+    }
+    return 0;
+}
+
 /* The first policy whose key of the message is throttled.  Parent keys
  * are suffixes of the domain, as the scanner's index makes them
  * (regdom.h). */
@@ -148,8 +191,7 @@ static int
 find_match(const QC_CONFIG *cf, const VD_MSG *m, VD_KEYS *k, VD_LOOKUP fn,
 	   void *ctx, VD_VERDICT *v)
 {
-    uint16_t off[RD_PARENTS_MAX];
-    size_t  p, i, n;
+    size_t  p;
     int     rc = 0;
 
     for (p = 0; p < cf->npolicies && rc == 0; p++) {
@@ -160,10 +202,9 @@ find_match(const QC_CONFIG *cf, const VD_MSG *m, VD_KEYS *k, VD_LOOKUP fn,
 	    rc = try_key(cf, (int) p, kind, k->domain, k->domain_len, fn, ctx, v);
 	    break;
 	case QC_KEY_PARENT_DOMAIN:
-	    n = rd_parents(k->domain, k->domain_len, off);
-	    for (i = 0; i < n && rc == 0; i++)
-		rc = try_key(cf, (int) p, kind, k->domain + off[i],
-			     k->domain_len - off[i], fn, ctx, v);
+	    /* Only when the policy throttles some parent domain. */
+	    if ((rc = fn(ctx, kind, 0, 0, cf->policies[p].digest, 0)) > 0)
+		rc = parent_match(cf, (int) p, k, fn, ctx, v);
 	    break;
 	case QC_KEY_SENDER:
 	    rc = try_key(cf, (int) p, kind, k->sender, k->sender_len, fn, ctx, v);

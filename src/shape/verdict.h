@@ -52,7 +52,9 @@ typedef enum VD_SUMMARY {
 } VD_SUMMARY;
 
 /* Is (kind, key) throttled by the policy with this digest?  1 and the
- * entry, 0, or -1 on error. */
+ * entry, 0, or -1 on error.  With key NULL (len 0, out NULL): might any
+ * key of that kind be throttled by the policy?  0 certainly not, 1 perhaps,
+ * -1 on error: vd_decide() asks before it makes costly keys. */
 typedef int (*VD_LOOKUP) (void *ctx, int kind, const char *key, size_t len,
 			  uint64_t policy_digest, QS_THROTTLE *out);
 

@@ -188,12 +188,14 @@ record(void *ctx, int kind, const char *key, size_t len, uint64_t digest,
     ASKED  *a = ctx;
 
     (void) digest;
-    (void) out;
     assert_int_equal(kind, QS_KEY_PARENT_DOMAIN);
+    if (key == 0)			/* some parent is throttled: ask */
+	return 1;
     assert_true(a->n <= MAXP && len <= RD_NAME_MAX + 1);
     memcpy(a->key[a->n], key, len);
     a->key[a->n++][len] = 0;
-    return 0;
+    memset(out, 0, sizeof(*out));
+    return 1;				/* every key is throttled */
 }
 
 /*
@@ -241,21 +243,23 @@ index_and_milter_agree(void **state)
 	memset(&m, 0, sizeof(m));
 	m.sender = from[i];
 	m.sender_len = strlen(from[i]);
+	/* Every key the milter asks about is throttled: it must match the
+	 * closest of the index's keys (the longest), never another one. */
 	asked.n = 0;
 	vd_decide(cf, &m, VD_SUMMARY_OK, record, &asked, &v);
-	assert_int_equal(v.why, VD_NO_MATCH);
-	print_message("%s: %zu parents\n", from[i], asked.n);
-	assert_int_equal(rank.nrows, asked.n);
-	for (j = 0; j < asked.n; j++) {
-	    size_t  k;
+	print_message("%s: %zu parents, %zu asked\n", from[i], rank.nrows,
+		      asked.n);
+	if (rank.nrows == 0) {
+	    assert_int_equal(v.why, VD_NO_MATCH);
+	} else {
+	    size_t  best = 0;
 
-	    assert_string_not_equal(asked.key[j], ".co.uk");
-	    assert_false(rd_is_public_suffix(asked.key[j] + 1,
-					     strlen(asked.key[j]) - 1));
-	    for (k = 0; k < rank.nrows; k++)
-		if (strcmp(rank.row[k].key, asked.key[j]) == 0)
-		    break;
-	    assert_true(k < rank.nrows);
+	    for (j = 1; j < rank.nrows; j++)
+		if (rank.row[j].len > rank.row[best].len)
+		    best = j;
+	    assert_int_equal(v.why, VD_MATCH);
+	    assert_string_equal(v.key, rank.row[best].key);
+	    assert_false(rd_is_public_suffix(v.key + 1, strlen(v.key) - 1));
 	}
 	ix_destroy(ix);
     }

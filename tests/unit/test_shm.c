@@ -389,10 +389,18 @@ find_throttle(void **state)
     /* A prefix is not the key. */
     assert_int_equal(find(r, QS_KEY_SENDER_DOMAIN, "k", &e), 0);
 
+    /* The summary of the set: sender_domain and sender keys (digest 0)
+     * are there; no parent_domain key, nor any key of another digest. */
+    assert_int_equal(shm_reader_any_throttle(r, QS_KEY_SENDER_DOMAIN, 0), 1);
+    assert_int_equal(shm_reader_any_throttle(r, QS_KEY_SENDER, 0), 1);
+    assert_int_equal(shm_reader_any_throttle(r, QS_KEY_PARENT_DOMAIN, 0), 0);
+    assert_int_equal(shm_reader_any_throttle(r, QS_KEY_SENDER_DOMAIN, 7), 0);
+
     /* Gone after the next publication without them. */
     shm_writer_clear(w);
     shm_writer_publish(w, 2);
     assert_int_equal(find(r, QS_KEY_SENDER_DOMAIN, k[0], &e), 0);
+    assert_int_equal(shm_reader_any_throttle(r, QS_KEY_SENDER_DOMAIN, 0), 0);
     shm_reader_close(r);
     shm_writer_destroy(w);
 }

@@ -60,6 +60,8 @@ static const struct {
 };
 
 static int lookup_fails;
+static int key_lookups[QS_NKEYKINDS];	/* calls with a key, per kind */
+static int no_parents;			/* the set has no parent_domain key */
 
 static int
 lookup(void *ctx, int kind, const char *key, size_t len, uint64_t digest,
@@ -70,6 +72,15 @@ lookup(void *ctx, int kind, const char *key, size_t len, uint64_t digest,
     (void) ctx;
     if (lookup_fails)
 	return -1;
+    if (key == 0) {			/* any key of the kind? */
+	for (i = 0; i < sizeof(throttled) / sizeof(throttled[0]); i++)
+	    if (throttled[i].kind == kind
+		&& !(no_parents && kind == QS_KEY_PARENT_DOMAIN)
+		&& cf->policies[throttled[i].policy].digest == digest)
+		return 1;
+	return 0;
+    }
+    key_lookups[kind]++;
     for (i = 0; i < sizeof(throttled) / sizeof(throttled[0]); i++) {
 	if (throttled[i].kind == kind && strlen(throttled[i].key) == len
 	    && cf->policies[throttled[i].policy].digest == digest
@@ -132,6 +143,27 @@ decide(const char *sender, const char *client, const char *sasl, int local,
     m.local = local;
     vd_decide(cf, &m, state, lookup, 0, &v);
     return v;
+}
+
+/* The parent chain (Public Suffix List look-ups) is made only when the
+ * policy throttles some parent domain. */
+static void
+parent_chain_when_needed(void **state)
+{
+    VD_VERDICT v;
+
+    (void) state;
+    memset(key_lookups, 0, sizeof(key_lookups));
+    v = decide("<a@x.y.ham.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    assert_int_equal(key_lookups[QS_KEY_PARENT_DOMAIN], 2);	/* .y.ham, .ham */
+    memset(key_lookups, 0, sizeof(key_lookups));
+    no_parents = 1;
+    v = decide("<a@x.y.ham.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    no_parents = 0;
+    assert_int_equal(v.why, VD_NO_MATCH);
+    assert_int_equal(key_lookups[QS_KEY_PARENT_DOMAIN], 0);
+    assert_int_equal(key_lookups[QS_KEY_SENDER_DOMAIN], 1);
 }
 
 static void
@@ -396,6 +428,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(actions),
+	cmocka_unit_test(parent_chain_when_needed),
 	cmocka_unit_test(exemptions),
 	cmocka_unit_test(fail_modes),
 	cmocka_unit_test(local_mail),
