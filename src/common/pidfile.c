@@ -92,6 +92,9 @@ open_locked(PIDFILE *pf, const char *path, char *err, size_t errlen)
 	    (void) fcntl(pf->fd, F_GETLK, &fl);
 	    snprintf(err, errlen, "pid file %s is locked by pid %ld: "
 		     "already running?", path, (long) fl.l_pid);
+	    close(pf->fd);
+	    errno = EEXIST;
+	    return -1;
 	} else {
 	    snprintf(err, errlen, "lock pid file %s: %s", path,
 		     strerror(errno));
@@ -134,8 +137,11 @@ pidfile_create(const char *path, long run_uid, char *err, size_t errlen)
 	    snprintf(err, errlen, "pid file %s keeps changing", path);
 	    goto fail_dir;
 	}
-    if (rc < 0)
+    if (rc < 0) {
+	if (errno != EEXIST)
+	    errno = 0;
 	goto fail_dir;
+    }
     n = snprintf(buf, sizeof(buf), "%ld\n", (long) getpid());
     if (fchmod(pf->fd, 0644) < 0 || ftruncate(pf->fd, 0) < 0
 	|| pwrite(pf->fd, buf, (size_t) n, 0) != n) {
@@ -145,10 +151,14 @@ pidfile_create(const char *path, long run_uid, char *err, size_t errlen)
     }
     return pf;
 fail_dir:
+    rc = errno;
     close(pf->dfd);
+    errno = rc;
 fail:
+    rc = errno;
     free(pf->base);
     free(pf);
+    errno = rc == EEXIST ? EEXIST : 0;
     return 0;
 }
 

@@ -12,9 +12,11 @@
  * call this after daemon()), set to mode 0644 whatever the umask, and
  * holds our pid and a newline.
  *
- * Returns a handle the caller owns, or NULL with the reason in err ("...
- * is locked by pid N: already running?" when another process holds the
- * lock).  pidfile_remove() unlinks the file if path still names it, and
+ * Returns a handle the caller owns, or NULL with the reason in err; errno
+ * is then EEXIST when another process holds the lock (err: "... is locked
+ * by pid N: already running?"), which must stop a daemon from starting,
+ * and 0 for any other reason (a missing or unsafe directory, a link),
+ * which a daemon may log and go on without a pid file.  pidfile_remove() unlinks the file if path still names it, and
  * frees the handle (NULL is fine); a process that exits without it leaves
  * the file, unlocked, for the next start to reuse.
  */

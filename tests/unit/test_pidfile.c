@@ -3,6 +3,7 @@
  * a second instance, symbolic links and unsafe directories refused,
  * removal only of our own file.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -111,10 +112,11 @@ second_instance(void **state)
     assert_int_equal(pipe(pfd), 0);
     if ((pid = fork()) == 0) {
 	PIDFILE *again = pidfile_create(path, -1, err, sizeof(err));
+	int     e = errno;
 
 	if (write(pfd[1], err, strlen(err)) < 0)
 	    _exit(3);
-	_exit(again == 0 ? 0 : 1);
+	_exit(again == 0 && e == EEXIST ? 0 : 1);
     }
     close(pfd[1]);
     n = read(pfd[0], err, sizeof(err) - 1);
@@ -143,6 +145,7 @@ symlink_refused(void **state)
     fclose(fp);
     assert_int_equal(symlink(target, path), 0);
     assert_null(pidfile_create(path, -1, err, sizeof(err)));
+    assert_int_equal(errno, 0);
     assert_non_null(strstr(err, "(a symbolic link: refused)"));
     slurp(target, buf, sizeof(buf));
     assert_string_equal(buf, "precious\n");
