@@ -37,7 +37,9 @@ msig_init(void)
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
     sigemptyset(&set);
-    sa.sa_flags = SA_RESTART;
+    /* SA_NODEFER: while the handler runs the leader must still take the
+     * next signal, or the kernel hands it to libmilter's thread. */
+    sa.sa_flags = SA_RESTART | SA_NODEFER;
     sa.sa_handler = handler;
     for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++) {
 	sigaddset(&set, caught[i]);
