@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include "log.h"
@@ -13,6 +14,38 @@
 static const char *log_name = "qshape";
 static int log_stderr = 1;
 static LOG_LEVEL log_level = LOGL_INFO;
+static int log_journal;			/* stderr is the journal: "<N>" */
+
+int
+log_journal_match(const char *env, unsigned long long dev,
+		  unsigned long long ino)
+{
+    unsigned long long d, i;
+    char   *end;
+
+    if (env == 0 || *env < '0' || *env > '9')
+	return 0;
+    errno = 0;
+    d = strtoull(env, &end, 10);
+    if (*end != ':' || end[1] < '0' || end[1] > '9' || errno != 0)
+	return 0;
+    i = strtoull(end + 1, &end, 10);
+    return *end == 0 && errno == 0 && d == dev && i == ino;
+}
+
+/* Is stderr the journal stream systemd gave us? */
+static int
+stderr_is_journal(void)
+{
+    struct stat st;
+    int     saved = errno, rc;
+
+    rc = fstat(2, &st) == 0 && log_journal_match(getenv("JOURNAL_STREAM"),
+						 (unsigned long long) st.st_dev,
+						 (unsigned long long) st.st_ino);
+    errno = saved;
+    return rc;
+}
 
 void
 log_init(const char *progname, int to_stderr, LOG_LEVEL level)
@@ -22,6 +55,7 @@ log_init(const char *progname, int to_stderr, LOG_LEVEL level)
     log_name = slash ? slash + 1 : progname;
     log_stderr = to_stderr;
     log_level = level;
+    log_journal = to_stderr && stderr_is_journal();
     if (!to_stderr)
 	openlog(log_name, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
@@ -101,11 +135,25 @@ log_printable(char *dst, const char *src, size_t len)
     }
 }
 
+static const int log_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+
+/* One line, already escaped, to where lines go. */
+static void
+emit(LOG_LEVEL level, const char *tag, const char *line)
+{
+    if (log_journal)
+	fprintf(stderr, "<%d>%s: %s%s\n", log_prio[level], log_name, tag,
+		line);
+    else if (log_stderr)
+	fprintf(stderr, "%s: %s%s\n", log_name, tag, line);
+    else
+	syslog(log_prio[level], "%s%s", tag, line);
+}
+
 static void LOG_FMT(3, 0)
 vlog(LOG_LEVEL level, const char *tag, const char *fmt, va_list ap,
      int err)
 {
-    static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
     char    buf[2048];
     int     n;
 
@@ -115,10 +163,44 @@ vlog(LOG_LEVEL level, const char *tag, const char *fmt, va_list ap,
     if (err && n >= 0 && (size_t) n < sizeof(buf))
 	snprintf(buf + n, sizeof(buf) - (size_t) n, ": %s", strerror(err));
     log_printable(buf, buf, strlen(buf));
-    if (log_stderr)
-	fprintf(stderr, "%s: %s%s\n", log_name, tag, buf);
-    else
-	syslog(prio[level], "%s%s", tag, buf);
+    emit(level, tag, buf);
+}
+
+static void
+vlog_lines(LOG_LEVEL level, const char *tag, const char *prefix,
+	   const char *text)
+{
+    char    buf[2048];
+    size_t  len, plen = strlen(prefix);
+    const char *nl;
+
+    if (level > log_level)
+	return;
+    for (; *text; text = *nl ? nl + 1 : nl) {
+	nl = strchr(text, '\n');
+	if (nl == 0)
+	    nl = text + strlen(text);
+	if ((len = (size_t) (nl - text)) == 0)
+	    continue;
+	if (plen + len >= sizeof(buf))
+	    len = plen < sizeof(buf) - 1 ? sizeof(buf) - 1 - plen : 0;
+	snprintf(buf, sizeof(buf), "%s%.*s", prefix, (int) len, text);
+	log_printable(buf, buf, strlen(buf));
+	emit(level, tag, buf);
+    }
+}
+
+void
+log_warnx_lines(const char *prefix, const char *text)
+{
+    vlog_lines(LOGL_WARN, "warning: ", prefix, text);
+}
+
+void
+log_fatalx_lines(const char *prefix, const char *text)
+{
+    vlog_lines(LOGL_ERR, "fatal: ", prefix, text);
+    exit(1);
 }
 
 #define LOG_BODY(level, tag, err) do { \

@@ -2,7 +2,11 @@
  * log - one logger for every program.
  *
  * Messages go to stderr in the foreground and to syslog (facility mail)
- * otherwise, filtered by level in one place.  log_warn() appends
+ * otherwise, filtered by level in one place.  When stderr is the systemd
+ * journal's stream (JOURNAL_STREAM names its device and inode), each
+ * stderr line starts with "<N>", N the syslog priority (sd-daemon(3)), so
+ * that the journal, and rsyslog after it, file the line at its priority
+ * (under the facility the unit's SyslogFacility= gives).  log_warn() appends
  * strerror(errno); log_warnx() does not.  log_fatal*() exit(1) (bad
  * config, start-up); log_panic() aborts (our own invariant broken).
  *
@@ -53,6 +57,20 @@ extern void log_debug(const char *, ...) LOG_FMT(1, 2);
 extern _Noreturn void log_fatal(const char *, ...) LOG_FMT(1, 2);
 extern _Noreturn void log_fatalx(const char *, ...) LOG_FMT(1, 2);
 extern _Noreturn void log_panic(const char *, ...) LOG_FMT(1, 2);
+
+/*
+ * A text of several lines ('\n'-separated, such as the error set of
+ * qc_load()): one log line per line, each with prefix before it.  Empty
+ * lines are skipped.  Never use them on text from outside that must stay
+ * one line: log_warnx() and the others keep a '\n' as '?'.
+ */
+extern void log_warnx_lines(const char *prefix, const char *text);
+extern _Noreturn void log_fatalx_lines(const char *prefix, const char *text);
+
+/* Pure: whether JOURNAL_STREAM's value env ("DEVICE:INODE", decimal)
+ * names the file of device dev and inode ino.  0 for NULL or garbage. */
+extern int log_journal_match(const char *env, unsigned long long dev,
+			     unsigned long long ino);
 
 /* Write len bytes to dst: src, escaped as above.  dst may be src (in
  * place); otherwise they must not overlap.  No NUL is added. */

@@ -1,5 +1,5 @@
 /*
- * ctl_check - "qshapectl check-config [-v] [-f FILE]": load the
+ * ctl_check - "qshapectl check-config [-v] [-C FILE]": load the
  * configuration as the daemons do; print "FILE:LINE: message" errors and
  * exit 1, or print "configuration OK" and exit 0 (like smtpd -n).  With -v
  * the effective configuration (every setting, defaults filled in, in
@@ -11,13 +11,14 @@
 #include <string.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "ctl.h"
 
 static void
 usage(FILE *fp)
 {
-    fprintf(fp, "usage: qshapectl check-config [-v] [-f FILE]\n"
-	    "  -f FILE  the file to check (default %s)\n"
+    fprintf(fp, "usage: qshapectl check-config [-v] [-C FILE]\n"
+	    "  -C, --config FILE  the file to check (default %s)\n"
 	    "  -v       print the effective configuration\n", QC_DEFAULT_PATH);
 }
 
@@ -26,7 +27,7 @@ ctl_check_config(int argc, char **argv)
 {
     static const struct option longopts[] = {
 	{"help", no_argument, 0, 'h'},
-	{"config", required_argument, 0, 'f'},
+	{"config", required_argument, 0, 'C'},
 	{0, 0, 0, 0},
     };
     const char *path = QC_DEFAULT_PATH;
@@ -35,9 +36,12 @@ ctl_check_config(int argc, char **argv)
     int     ch, verbose = 0;
 
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "f:v", longopts, 0)) != -1) {
+    while ((ch = getopt_long(argc, argv, "C:f:v", longopts, 0)) != -1) {
 	switch (ch) {
 	case 'f':
+	    dm_deprecated("qshapectl check-config", "-f", "-C or --config");
+	    /* FALLTHROUGH */
+	case 'C':
 	    path = optarg;
 	    break;
 	case 'v':

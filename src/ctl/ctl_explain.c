@@ -13,6 +13,7 @@
 
 #include "qshape/vocab.h"
 #include "addr.h"
+#include "daemon.h"
 #include "log.h"
 #include "regdom.h"
 #include "shm.h"
@@ -111,10 +112,10 @@ int
 ctl_explain(int argc, char **argv)
 {
     static const struct option longopts[] = {
-	{"client", required_argument, 0, 'C'},
+	{"client", required_argument, 0, 'I'},
 	{"sasl", required_argument, 0, 'S'},
 	{"local", no_argument, 0, 'L'},
-	{"config", required_argument, 0, 'f'},
+	{"config", required_argument, 0, 'C'},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0}
     };
@@ -127,12 +128,15 @@ ctl_explain(int argc, char **argv)
 
     memset(&m, 0, sizeof(m));
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", longopts, 0)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:f:h", longopts, 0)) != -1) {
 	switch (c) {
 	case 'f':
+	    dm_deprecated("qshapectl explain", "-f", "-C or --config");
+	    /* FALLTHROUGH */
+	case 'C':
 	    config = optarg;
 	    break;
-	case 'C':
+	case 'I':
 	    m.client_text = optarg;
 	    if (inet_pton(AF_INET, optarg, m.client_addr) == 1)
 		m.client_family = AF_INET;

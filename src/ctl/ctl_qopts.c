@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "ctl_qopts.h"
 
@@ -25,7 +26,7 @@ usage(FILE *fp, const char *cmd, const char *extra)
 	    "\t[-b bucket_count] [-t bucket_time] [-w terminal_width]\n"
 	    "\t[-N batch_msg_count] [-n batch_top_domains]\n"
 	    "\t[-c config_directory] [-j threads] [--json] [--now seconds]\n"
-	    "\t[-f config_file] [queue_name ...]\n"
+	    "\t[-C config_file] [queue_name ...]\n"
 	    "%s"
 	    "  -s  sender domains (default: recipient domains)\n"
 	    "  -p  also parent domains, shown with a leading '.', when they\n"
@@ -78,7 +79,7 @@ ctl_qopts_parse(int argc, char **argv, const char *usage_extra,
     memset(o, 0, sizeof(*o));
     qt_opts_default(&o->table);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+lhc:f:psw:b:t:m:n:N:j:", longopts,
+    while ((c = getopt_long(argc, argv, "+lhc:C:f:psw:b:t:m:n:N:j:", longopts,
 			    0)) != -1) {
 	switch (c) {
 	case 'l':
@@ -138,6 +139,8 @@ ctl_qopts_parse(int argc, char **argv, const char *usage_extra,
 	    o->json = 1;
 	    break;
 	case 'f':
+	    dm_deprecated(cmd, "-f", "-C or --config");
+	    /* FALLTHROUGH */
 	case 'C':
 	    o->config_path = optarg;
 	    break;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "sumview.h"
 #include "ctl.h"
 #include "ctl_summary.h"
@@ -28,14 +29,16 @@ ctl_status(int argc, char **argv)
     int     c, stale;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", longopts, 0)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:f:h", longopts, 0)) != -1) {
 	switch (c) {
 	case 'f':
+	    dm_deprecated("qshapectl status", "-f", "-C or --config");
+	    /* FALLTHROUGH */
 	case 'C':
 	    config = optarg;
 	    break;
 	case 'h':
-	    printf("usage: qshapectl status [-f|--config config_file]\n"
+	    printf("usage: qshapectl status [-C|--config config_file]\n"
 		   "Exit status: 0 fresh, 1 no summary, 3 stale.\n");
 	    return 0;
 	default:

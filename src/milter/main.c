@@ -2,12 +2,15 @@
  * qshape-milter - tempfail or hold mail from senders that dominate the
  * Postfix queue, as published by qshape-scand.
  *
- * Start-up order: options, configuration, logging, socket, privileges,
- * signals (blocked before libmilter starts any thread, and handled by one
- * thread of ours with sigwait()), then smfi_main().  SIGHUP loads the
- * configuration off the request path and swaps it in when it is valid;
- * connections keep the snapshot they started with.  SIGTERM and SIGINT
- * stop libmilter, which returns from smfi_main().
+ * Start-up order: options, configuration, logging, descriptor limit,
+ * socket, daemon, pid file, privileges, signals (msig.h: smfi_main() runs
+ * in a thread with them blocked, so that libmilter's own signal thread
+ * never takes one; the main thread handles them), then the main thread
+ * waits for signals.  SIGHUP loads the configuration off the request path
+ * and swaps it in when it is valid, saying which changed settings need a
+ * restart; connections keep the snapshot they started with.  SIGTERM and
+ * SIGINT stop libmilter; smfi_main() returns and the main thread cleans
+ * up in reverse.
  */
 #include <errno.h>
 #include <grp.h>
@@ -24,44 +27,99 @@
 
 #include "qshape/version.h"
 #include "conf.h"
+#include "confdiff.h"
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
 #include "mlfi.h"
+#include "msig.h"
+#include "msock.h"
+#include "pidfile.h"
 #include "snap.h"
 #include "sumr.h"
 
-static const char *config_path;	/* -c, read again on SIGHUP */
+static const char *config_path;	/* -C, read again on SIGHUP */
+static QC_CONFIG *boot_cf;		/* as started: what a reload compares */
+static int smfi_rc;			/* smfi_main()'s result */
+
+static void
+reload(int debug)
+{
+    char    err[4096], diff[1024];
+    QC_CONFIG *cf;
+
+    if (notify_reloading() < 0)
+	log_warn("notify RELOADING");
+    if ((cf = qc_load(config_path, err, sizeof(err))) == 0) {
+	log_warnx_lines("reload: ", err);
+	log_warnx("reload: keeping the running configuration");
+    } else {
+	if (qc_restart_needed(boot_cf, cf, QC_DAEMON_MILTER, diff,
+			      sizeof(diff)) > 0)
+	    log_warnx("reload: changed, but applied only by a restart "
+		      "(the running values stay): %s", diff);
+	if (!debug)
+	    log_set_level((LOG_LEVEL) cf->log_level);
+	snap_set(cf);
+	log_info("reloaded %s", config_path);
+    }
+    if (notify_ready() < 0)
+	log_warn("notify READY");
+}
 
 static void *
-signal_thread(void *arg)
+milter_thread(void *arg)
 {
-    sigset_t *set = arg;
-    char    err[4096];
-    QC_CONFIG *cf;
-    int     sig;
+    (void) arg;
+    smfi_rc = smfi_main();
+    msig_post_end();
+    return 0;
+}
 
-    for (;;) {
-	if (sigwait(set, &sig) != 0)
-	    continue;
-	if (sig != SIGHUP) {
+/* Handle signals until libmilter has ended; 0 when we stopped it. */
+static int
+wait_signals(int debug)
+{
+    int     sig, stopping = 0;
+
+    while ((sig = msig_wait()) != 0) {
+	if (sig == SIGHUP && !stopping) {
+	    reload(debug);
+	} else if (sig != SIGHUP && !stopping) {
 	    log_info("signal %d: exiting", sig);
 	    if (notify_stopping() < 0)
 		log_warn("notify STOPPING");
 	    smfi_stop();
-	    return 0;
+	    stopping = 1;
 	}
-	if (notify_reloading() < 0)
-	    log_warn("notify RELOADING");
-	if ((cf = qc_load(config_path, err, sizeof(err))) == 0) {
-	    log_warnx("reload: %s; keeping the running configuration", err);
-	} else {
-	    snap_set(cf);
-	    log_info("reloaded %s", config_path);
-	}
-	if (notify_ready() < 0)
-	    log_warn("notify READY");
     }
+    if (!stopping)
+	log_warnx("libmilter stopped on its own");
+    return stopping ? 0 : -1;
+}
+
+/* The pid file, locked; made before the privilege drop.  NULL when there
+ * is none (logged); a second instance is fatal. */
+static PIDFILE *
+pid_file(const QC_CONFIG *cf)
+{
+    char    err[1024];
+    struct passwd *pw;
+    long    run_uid = -1;
+    PIDFILE *pf;
+
+    if (*cf->milter.pid_file == 0)
+	return 0;
+    if (geteuid() == 0 && *cf->milter.user
+	&& (pw = getpwnam(cf->milter.user)) != 0)
+	run_uid = (long) pw->pw_uid;
+    if ((pf = pidfile_create(cf->milter.pid_file, run_uid, err,
+			     sizeof(err))) == 0) {
+	if (errno == EEXIST)
+	    log_fatalx("%s", err);
+	log_warnx("%s; going on without it", err);
+    }
+    return pf;
 }
 
 /* A unix socket gets the configured mode and group. */
@@ -113,15 +171,25 @@ drop_privileges(const QC_CONFIG *cf)
 static void
 setup_milter(const QC_CONFIG *cf)
 {
+    const char *path = msock_unix_path(cf->milter.socket);
+    char    err[1024];
+    mode_t  um = 0;
+
     if (smfi_register(mlfi_desc) == MI_FAILURE)
 	log_fatalx("smfi_register failed");
     if (smfi_setconn(cf->milter.socket) == MI_FAILURE)
 	log_fatalx("bad milter.socket %s", cf->milter.socket);
     if (smfi_settimeout((int) cf->milter.timeout) == MI_FAILURE)
 	log_fatalx("bad milter.timeout");
+    if (path && msock_check_dir(path, err, sizeof(err)) < 0)
+	log_fatalx("%s", err);
+    if (path)				/* bind makes it with its mode */
+	um = umask(msock_umask(cf->milter.socket_mode));
     if (smfi_opensocket(1) == MI_FAILURE)
 	log_fatalx("cannot open milter.socket %s (in use, or no permission)",
 		   cf->milter.socket);
+    if (path)
+	umask(um);
     socket_perms(cf);
 }
 
@@ -132,36 +200,40 @@ main(int argc, char **argv)
     int     rc;
     char    err[4096];
     QC_CONFIG *cf;
-    sigset_t set;
+    PIDFILE *pf;
     pthread_t tid;
+    long    nofile;
 
     dm_options(argc, argv, "qshape-milter", QSHAPE_VERSION, QC_DEFAULT_PATH,
 	       &opt);
     config_path = opt.config;
     log_init("qshape-milter", 1, LOGL_INFO);
-    if ((cf = qc_load(config_path, err, sizeof(err))) == 0)
-	log_fatalx("%s", err);
+    if ((cf = qc_load(config_path, err, sizeof(err))) == 0
+	|| (boot_cf = qc_load(config_path, err, sizeof(err))) == 0)
+	log_fatalx_lines("", err);
     log_init("qshape-milter", opt.foreground, opt.debug ? LOGL_DEBUG
 	     : (LOG_LEVEL) cf->log_level);
+    if ((nofile = msock_raise_nofile()) > 0)
+	log_debug("up to %ld sessions (descriptor limit %ld)",
+		  nofile - MSOCK_RESERVED_FDS, nofile);
     setup_milter(cf);
     if (!opt.foreground && daemon(0, 0) < 0)
 	log_fatal("daemon");
+    pf = pid_file(cf);
     drop_privileges(cf);
     snap_set(cf);
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    if ((errno = pthread_sigmask(SIG_BLOCK, &set, 0)) != 0
-	|| (errno = pthread_create(&tid, 0, signal_thread, &set)) != 0)
+    if (msig_init() < 0
+	|| (errno = msig_thread(&tid, milter_thread, 0)) != 0)
 	log_fatal("signals");
-    pthread_detach(tid);
     log_info("listening on %s (summary %s)", cf->milter.socket,
 	     cf->summary_file);
     if (notify_ready() < 0)		/* the socket is open */
 	log_warn("notify READY");
-    rc = smfi_main();
+    rc = wait_signals(opt.debug);
+    pthread_join(tid, 0);
     sumr_shutdown();
     snap_shutdown();
-    return rc == MI_SUCCESS ? 0 : 1;
+    pidfile_remove(pf);
+    qc_free(boot_cf);
+    return rc == 0 && smfi_rc == MI_SUCCESS ? 0 : 1;
 }

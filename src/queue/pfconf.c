@@ -12,8 +12,6 @@
 
 #include "pfconf.h"
 
-extern char **environ;
-
 int
 pfconf_get(const char *config_dir, const char *name, char *out,
 	   size_t outlen, char *err, size_t errlen)
@@ -23,6 +21,7 @@ pfconf_get(const char *config_dir, const char *name, char *out,
     int     pfd[2];
     pid_t   pid;
     posix_spawn_file_actions_t fa;
+    char   *envp[] = {(char *) PFCONF_ENV, 0};
     size_t  got = 0;
     ssize_t n;
     int     status, rc;
@@ -40,13 +39,15 @@ pfconf_get(const char *config_dir, const char *name, char *out,
 	return -1;
     }
     posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-    rc = posix_spawnp(&pid, "postconf", &fa, 0, argv, environ);
+    rc = posix_spawn(&pid, PFCONF_POSTCONF, &fa, 0, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     close(pfd[1]);
     if (rc != 0) {
 	close(pfd[0]);
-	snprintf(err, errlen, "cannot run postconf: %s", strerror(rc));
+	snprintf(err, errlen, "cannot run %s: %s", PFCONF_POSTCONF,
+		 strerror(rc));
 	return -1;
     }
     while (got + 1 < outlen

@@ -3,10 +3,13 @@
  * memory, with the keys its policies throttle.
  *
  * Start-up order: options, configuration, logging, queue directory,
- * daemon, the summary's directory (made ours while still root), pid file,
- * privileges, scanner (watches, first reconcile, first publication), then
- * the loop.  Shut-down in reverse.  SIGHUP loads the
- * configuration anew off to the side and swaps only when it is valid;
+ * daemon, the summary's directory (made ours while still root), pid file
+ * (pidfile.h: locked for our life), privileges, scanner (watches, first
+ * reconcile, first publication), then the loop.  Shut-down in reverse.
+ * SIGHUP loads the configuration anew off to the side and swaps only when
+ * it is valid and its scanner starts (an error, postconf's included, keeps
+ * the running one and never exits), saying which changed settings need a
+ * restart;
  * SIGTERM and SIGINT end the loop.  Signals are read from a signalfd in
  * the loop: no handlers.
  */
@@ -25,11 +28,13 @@
 
 #include "qshape/version.h"
 #include "conf.h"
+#include "confdiff.h"
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
 #include "mem.h"
 #include "pfconf.h"
+#include "pidfile.h"
 #include "scanner.h"
 #include "shm.h"
 
@@ -54,16 +59,27 @@ typedef struct RUN {
     SCANNER *scanner;
 } RUN;
 
-/* A postconf value, or fatal. */
-static void
-postconf(const QC_CONFIG *cf, const char *name, char *out, size_t len)
+/* A postconf value; -1 with the reason logged. */
+static int
+postconf_get(const QC_CONFIG *cf, const char *name, char *out, size_t len)
 {
     char    err[512];
 
     if (pfconf_get(*cf->postfix_config_directory ?
 		   cf->postfix_config_directory : 0, name, out, len, err,
-		   sizeof(err)) < 0)
-	log_fatalx("%s", err);
+		   sizeof(err)) < 0) {
+	log_warnx("%s", err);
+	return -1;
+    }
+    return 0;
+}
+
+/* A postconf value at start, or fatal. */
+static void
+postconf(const QC_CONFIG *cf, const char *name, char *out, size_t len)
+{
+    if (postconf_get(cf, name, out, len) < 0)
+	log_fatalx("cannot start without %s", name);
 }
 
 static int
@@ -82,7 +98,8 @@ open_queue_dir(const QC_CONFIG *cf)
 }
 
 /* The policies as the scanner wants them; min_queue may be a share of
- * Postfix's qmgr_message_active_limit. */
+ * Postfix's qmgr_message_active_limit.  NULL (logged) when postconf
+ * cannot say. */
 static SC_POLICY *
 make_policies(const QC_CONFIG *cf)
 {
@@ -97,7 +114,11 @@ make_policies(const QC_CONFIG *cf)
 
 	if (q->min_queue_is_share) {
 	    if (active_limit == 0) {
-		postconf(cf, "qmgr_message_active_limit", buf, sizeof(buf));
+		if (postconf_get(cf, "qmgr_message_active_limit", buf,
+				 sizeof(buf)) < 0) {
+		    free(p);
+		    return 0;
+		}
 		active_limit = atol(buf);
 	    }
 	    min_queue = q->min_queue_share * (double) active_limit;
@@ -142,7 +163,8 @@ run_start(RUN *run, QC_CONFIG *cf, int base_fd, const RUN *prev)
 
     memset(run, 0, sizeof(*run));
     run->cf = cf;
-    run->policy = make_policies(cf);
+    if ((run->policy = make_policies(cf)) == 0)
+	return -1;
     run->sc.base_fd = base_fd;
     run->sc.queues = (const char *const *) cf->scanner.queues.v;
     run->sc.nqueues = (int) cf->scanner.queues.n;
@@ -234,42 +256,52 @@ drop_privileges(const QC_CONFIG *cf)
     log_debug("running as %s", user);
 }
 
-static void
-write_pid_file(const char *path)
+/* The pid file, locked, made while we may still be root.  NULL when there
+ * is none (logged); a second instance is fatal. */
+static PIDFILE *
+pid_file(const QC_CONFIG *cf)
 {
-    FILE   *fp;
-    int     fd;
+    char    user[256], err[1024];
+    long    run_uid = -1;
+    PIDFILE *pf;
 
-    if (*path == 0)
-	return;
-    /* It may lie in the summary's directory, which our account owns:
-     * as root, follow no link planted there. */
-    if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
-		   | O_CLOEXEC, 0644)) < 0 || (fp = fdopen(fd, "w")) == 0) {
-	log_warn("pid file %s", path);
-	if (fd >= 0)
-	    close(fd);
-	return;
+    if (*cf->scanner.pid_file == 0)
+	return 0;
+    if (geteuid() == 0)
+	run_uid = (long) run_user(cf, user, sizeof(user))->pw_uid;
+    if ((pf = pidfile_create(cf->scanner.pid_file, run_uid, err,
+			     sizeof(err))) == 0) {
+	if (errno == EEXIST)
+	    log_fatalx("%s", err);
+	log_warnx("%s; going on without it", err);
     }
-    fprintf(fp, "%ld\n", (long) getpid());
-    fclose(fp);
+    return pf;
 }
 
+/* Load the configuration anew; swap only when it works.  Never exits:
+ * an error keeps the running configuration and says why. */
 static void
-reload(RUN *run, int base_fd)
+reload(RUN *run, int base_fd, const QC_CONFIG *boot, int debug)
 {
-    char    err[4096];
+    char    err[4096], diff[1024];
     QC_CONFIG *cf;
     RUN     next;
 
     if (notify_reloading() < 0)
 	log_warn("notify RELOADING");
     if ((cf = qc_load(run->cf->path, err, sizeof(err))) == 0) {
-	log_warnx("reload: %s; keeping the running configuration", err);
+	log_warnx_lines("reload: ", err);
+	log_warnx("reload: keeping the running configuration");
     } else if (run_start(&next, cf, base_fd, run) < 0) {
 	log_warnx("reload: keeping the running configuration");
 	qc_free(cf);
     } else {
+	if (qc_restart_needed(boot, cf, QC_DAEMON_SCAND, diff,
+			      sizeof(diff)) > 0)
+	    log_warnx("reload: changed, but applied only by a restart "
+		      "(the running values stay): %s", diff);
+	if (!debug)
+	    log_set_level((LOG_LEVEL) cf->log_level);
 	run_stop(run);
 	*run = next;
 	log_info("reloaded %s", run->cf->path);
@@ -297,7 +329,7 @@ signal_fd(void)
 /* The loop: returns on SIGTERM or SIGINT.  Every schedule is on the
  * monotonic clock: a step of the date delays nothing. */
 static void
-loop(RUN *run, int base_fd, int sigfd)
+loop(RUN *run, int base_fd, int sigfd, const QC_CONFIG *boot, int debug)
 {
     int64_t next_reconcile = sc_now().mono_ms
 	+ run->cf->scanner.reconcile_interval * 1000;
@@ -319,7 +351,7 @@ loop(RUN *run, int base_fd, int sigfd)
 	if (pfd[1].revents & POLLIN) {
 	    while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-		    reload(run, base_fd);
+		    reload(run, base_fd, boot, debug);
 		    next_reconcile = sc_now().mono_ms
 			+ run->cf->scanner.reconcile_interval * 1000;
 		} else {
@@ -347,32 +379,36 @@ main(int argc, char **argv)
     DM_OPTS opt;
     int     base_fd, sigfd;
     char    err[4096];
-    QC_CONFIG *cf;
+    QC_CONFIG *cf, *boot;
+    PIDFILE *pf;
     RUN     run;
 
     dm_options(argc, argv, "qshape-scand", QSHAPE_VERSION, QC_DEFAULT_PATH,
 	       &opt);
     log_init("qshape-scand", 1, LOGL_INFO);
-    if ((cf = qc_load(opt.config, err, sizeof(err))) == 0)
-	log_fatalx("%s", err);
+    if ((cf = qc_load(opt.config, err, sizeof(err))) == 0
+	|| (boot = qc_load(opt.config, err, sizeof(err))) == 0)
+	log_fatalx_lines("", err);
     log_init("qshape-scand", opt.foreground, opt.debug ? LOGL_DEBUG
 	     : (LOG_LEVEL) cf->log_level);
     base_fd = open_queue_dir(cf);
     if (!opt.foreground && daemon(0, 0) < 0)
 	log_fatal("daemon");
     summary_dir(cf);
-    write_pid_file(cf->scanner.pid_file);
+    pf = pid_file(cf);
     drop_privileges(cf);
     sigfd = signal_fd();
     if (run_start(&run, cf, base_fd, 0) < 0)
 	log_fatalx("cannot start");
     if (notify_ready() < 0)		/* the first summary is published */
 	log_warn("notify READY");
-    loop(&run, base_fd, sigfd);
+    loop(&run, base_fd, sigfd, boot, opt.debug);
     if (notify_stopping() < 0)
 	log_warn("notify STOPPING");
     run_stop(&run);
     close(sigfd);
     close(base_fd);
+    pidfile_remove(pf);
+    qc_free(boot);
     return 0;
 }

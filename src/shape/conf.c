@@ -401,6 +401,8 @@ static const CFG_ITEM milter_items[] = {
     STR(QC_MILTER, user, "qshape-milter", check_account),
     DUR(QC_MILTER, timeout, CFG_SEC, 30, 1, 3600),
     BOOL(QC_MILTER, log_accepts, 0),
+    STR(QC_MILTER, pid_file, "/run/qshape-milter-milter/qshape-milter.pid",
+	check_abs_path),
     {0},
 };
 

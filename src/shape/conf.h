@@ -103,6 +103,7 @@ typedef struct QC_MILTER {
     char   *user;			/* "" = do not change */
     int64_t timeout;			/* seconds */
     int     log_accepts;
+    char   *pid_file;			/* "" = none */
 } QC_MILTER;
 
 typedef struct QC_EXEMPT {

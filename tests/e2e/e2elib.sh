@@ -39,7 +39,7 @@
 #                           for the summary (qshape-scand makes it its
 #                           own; its parent /run is root's, as shm.h
 #                           wants), removed at exit
-#   e2e_check_config CONF WHAT  "$CTL check-config -f CONF" accepts CONF
+#   e2e_check_config CONF WHAT  "$CTL check-config -C CONF" accepts CONF
 #
 # Test mail (test_scan.sh, test_scand.sh), into an instance whose relayhost
 # nobody listens on and whose slow.example and slow2.example go to a sink:
@@ -245,10 +245,10 @@ e2e_smtp() {
 	{ indent <"$_out"; setup_failed "SMTP session (perl)"; }
 }
 
-# e2e_check_config CONF WHAT: "$CTL check-config -f CONF" accepts CONF
+# e2e_check_config CONF WHAT: "$CTL check-config -C CONF" accepts CONF
 # (WHAT names it in the failure).
 e2e_check_config() {
-    if ! "$CTL" check-config -f "$1" >"$tmp/check.out" 2>&1; then
+    if ! "$CTL" check-config -C "$1" >"$tmp/check.out" 2>&1; then
 	indent <"$tmp/check.out"
 	setup_failed "qshapectl check-config rejects $2"
     fi

@@ -380,7 +380,7 @@ pf_start || setup_failed "pf_start"
 write_conf tempfail
 e2e_check_config "$conf" "the test's configuration"
 
-"$SCAND" -f -c "$conf" >"$tmp/scand.log" 2>&1 &
+"$SCAND" -f -C "$conf" >"$tmp/scand.log" 2>&1 &
 scand_pid=$!
 _dl=$(($(pf_now_ms) + 10000))
 until status >"$tmp/status.out"; do
@@ -388,7 +388,7 @@ until status >"$tmp/status.out"; do
     [ "$(pf_now_ms)" -lt "$_dl" ] || setup_failed "no fresh summary after 10 s"
     sleep 0.1
 done
-"$MILTER" -f -c "$conf" >"$tmp/milter.log" 2>&1 &
+"$MILTER" -f -C "$conf" >"$tmp/milter.log" 2>&1 &
 milter_pid=$!
 _dl=$(($(pf_now_ms) + 10000))
 until pf_port_busy "$milter_port"; do

@@ -163,7 +163,7 @@ mconf=$tmp/milter.conf
 write_conf "$conf" first
 write_conf "$mconf" first
 e2e_check_config "$conf" "the scanner's configuration"
-"$SCAND" -f -c "$conf" >"$tmp/scand.log" 2>&1 &
+"$SCAND" -f -C "$conf" >"$tmp/scand.log" 2>&1 &
 scand_pid=$!
 _dl=$(($(pf_now_ms) + 10000))
 until "$CTL" status --config "$conf" >"$tmp/status.out" 2>&1 &&
@@ -176,7 +176,7 @@ done
 grep -q ' key=sender:spammer@evil.example action=tempfail count=6 ' "$tmp/status.out"
 check $? "item 6: the scanner counts all 6 forms under sender:spammer@evil.example"
 grep ' key=sender:' "$tmp/status.out" | indent
-"$MILTER" -f -c "$mconf" >"$tmp/milter.log" 2>&1 &
+"$MILTER" -f -C "$mconf" >"$tmp/milter.log" 2>&1 &
 milter_pid=$!
 _dl=$(($(pf_now_ms) + 10000))
 until pf_port_busy "$milter_port"; do

@@ -166,7 +166,7 @@ status_rc() {
 scand_start() {
     scand_n=$((scand_n + 1))
     scand_log=$tmp/scand-$scand_n.log
-    "$SCAND" -f -c "$conf" </dev/null >"$scand_log" 2>&1 &
+    "$SCAND" -f -C "$conf" </dev/null >"$scand_log" 2>&1 &
     scand_pid=$!
     _dl=$(($(pf_now_ms) + 15000))
     while :; do

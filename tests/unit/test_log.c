@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -126,6 +127,102 @@ log_line(void **state)
 			"test_log: warning: from=<a??b???\xc3\xa9>\n");
 }
 
+/* Run fn with stderr in a temporary file (and JOURNAL_STREAM naming that
+ * file when journal is set); the file's text in buf. */
+static void
+capture(void (*fn) (void), int journal, char *buf, size_t len)
+{
+    char    env[64];
+    struct stat st;
+    FILE   *fp;
+    int     saved;
+    size_t  n;
+
+    fp = tmpfile();
+    assert_non_null(fp);
+    fflush(stderr);
+    saved = dup(2);
+    assert_int_equal(dup2(fileno(fp), 2), 2);
+    assert_int_equal(fstat(2, &st), 0);
+    snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long) st.st_dev,
+	     (unsigned long long) st.st_ino);
+    if (journal)
+	setenv("JOURNAL_STREAM", env, 1);
+    else
+	unsetenv("JOURNAL_STREAM");
+    fn();
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    unsetenv("JOURNAL_STREAM");
+    rewind(fp);
+    n = fread(buf, 1, len - 1, fp);
+    buf[n] = 0;
+    fclose(fp);
+}
+
+static void
+three_levels(void)
+{
+    log_init("test_log", 1, LOGL_DEBUG);
+    log_warnx("w");
+    log_info("i");
+    log_debug("d");
+}
+
+/* Under systemd (stderr is the journal stream), each line carries its
+ * priority as sd-daemon(3) says; otherwise no prefix. */
+static void
+journal_prefix(void **state)
+{
+    char    buf[256];
+
+    (void) state;
+    capture(three_levels, 1, buf, sizeof(buf));
+    assert_string_equal(buf, "<4>test_log: warning: w\n"
+			"<6>test_log: i\n"
+			"<7>test_log: debug: d\n");
+    capture(three_levels, 0, buf, sizeof(buf));
+    assert_string_equal(buf, "test_log: warning: w\n"
+			"test_log: i\n"
+			"test_log: debug: d\n");
+}
+
+/* JOURNAL_STREAM must name exactly our stderr. */
+static void
+journal_match(void **state)
+{
+    (void) state;
+    assert_int_equal(log_journal_match("8:1234", 8, 1234), 1);
+    assert_int_equal(log_journal_match("8:1234", 8, 1235), 0);
+    assert_int_equal(log_journal_match("9:1234", 8, 1234), 0);
+    assert_int_equal(log_journal_match("8:1234x", 8, 1234), 0);
+    assert_int_equal(log_journal_match("8:", 8, 0), 0);
+    assert_int_equal(log_journal_match(":1234", 0, 1234), 0);
+    assert_int_equal(log_journal_match("", 0, 0), 0);
+    assert_int_equal(log_journal_match(0, 0, 0), 0);
+    assert_int_equal(log_journal_match("-8:1234", 8, 1234), 0);
+}
+
+static void
+error_set(void)
+{
+    log_init("test_log", 1, LOGL_INFO);
+    log_warnx_lines("reload: ", "a.conf:1: bad\n\na.conf:2: wo\x1brse\n");
+}
+
+/* A set of errors: one line each, never joined by '?'. */
+static void
+lines(void **state)
+{
+    char    buf[256];
+
+    (void) state;
+    capture(error_set, 0, buf, sizeof(buf));
+    assert_string_equal(buf, "test_log: warning: reload: a.conf:1: bad\n"
+			"test_log: warning: reload: a.conf:2: wo?rse\n");
+}
+
 int
 main(void)
 {
@@ -133,6 +230,9 @@ main(void)
 	cmocka_unit_test(ascii),
 	cmocka_unit_test(utf8),
 	cmocka_unit_test(log_line),
+	cmocka_unit_test(journal_prefix),
+	cmocka_unit_test(journal_match),
+	cmocka_unit_test(lines),
     };
 
     return cmocka_run_group_tests(tests, 0, 0);
