@@ -2,9 +2,11 @@
  * qshape-milter - tempfail or hold mail from senders that dominate the
  * Postfix queue, as published by qshape-scand.
  *
- * Start-up order: options, configuration, logging, socket, privileges,
- * signals (blocked before libmilter starts any thread, and handled by one
- * thread of ours with sigwait()), then smfi_main().  SIGHUP loads the
+ * Start-up order: options, configuration, logging, socket (with
+ * TCP_NODELAY: lsock.h), the counters' directory (while still root),
+ * privileges, the counters file (as the milter's account), signals
+ * (blocked before libmilter starts any thread, and handled by one thread
+ * of ours with sigwait()), then smfi_main().  SIGHUP loads the
  * configuration off the request path and swaps it in when it is valid;
  * connections keep the snapshot they started with.  SIGTERM and SIGINT
  * stop libmilter, which returns from smfi_main().
@@ -27,6 +29,8 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
+#include "counters.h"
+#include "lsock.h"
 #include "mlfi.h"
 #include "snap.h"
 #include "sumr.h"
@@ -123,6 +127,60 @@ setup_milter(const QC_CONFIG *cf)
 	log_fatalx("cannot open milter.socket %s (in use, or no permission)",
 		   cf->milter.socket);
     socket_perms(cf);
+    if (strncmp(cf->milter.socket, "inet", 4) == 0) {
+	int     n = ls_nodelay();
+
+	if (n < 0)
+	    log_warn("TCP_NODELAY on %s", cf->milter.socket);
+	else if (n == 0)
+	    log_warnx("no listening TCP socket found for %s: without "
+		      "TCP_NODELAY, each held message waits for Postfix's "
+		      "delayed ACK", cf->milter.socket);
+    }
+}
+
+static long
+group_id(const QC_CONFIG *cf)
+{
+    struct group *gr = getgrnam(cf->group);
+
+    return gr ? (long) gr->gr_gid : -1;
+}
+
+/* Started as root: make the counters' directory for milter.user. */
+static void
+counters_dir(const QC_CONFIG *cf)
+{
+    struct passwd *pw;
+    char    err[1024];
+
+    if (geteuid() != 0 || *cf->milter.user == 0
+	|| (pw = getpwnam(cf->milter.user)) == 0)
+	return;
+    if (ct_dir_prepare(cf->counters_file, (long) pw->pw_uid, group_id(cf),
+		       err, sizeof(err)) < 0)
+	log_warnx("counters: %s", err);
+}
+
+/* The counters file, as the milter's account.  Without it the milter
+ * works, but the scanner sees no pressure. */
+static CT_W *
+counters_open(const QC_CONFIG *cf)
+{
+    char    err[1024];
+    int     reused;
+    CT_W   *w;
+
+    if ((w = ct_writer_open(cf->counters_file, group_id(cf), &reused, err,
+			    sizeof(err))) == 0) {
+	log_warnx("counters: %s: not counting; the scanner will see no "
+		  "pressure from this milter", err);
+	return 0;
+    }
+    log_info("counters %s: %s, generation %llu", cf->counters_file,
+	     reused ? "counting on" : "new file",
+	     (unsigned long long) ct_writer_generation(w));
+    return w;
 }
 
 int
@@ -134,6 +192,7 @@ main(int argc, char **argv)
     QC_CONFIG *cf;
     sigset_t set;
     pthread_t tid;
+    CT_W   *counters;
 
     dm_options(argc, argv, "qshape-milter", QSHAPE_VERSION, QC_DEFAULT_PATH,
 	       &opt);
@@ -146,7 +205,10 @@ main(int argc, char **argv)
     setup_milter(cf);
     if (!opt.foreground && daemon(0, 0) < 0)
 	log_fatal("daemon");
+    counters_dir(cf);
     drop_privileges(cf);
+    counters = counters_open(cf);
+    mlfi_set_counters(counters);
     snap_set(cf);
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -161,6 +223,9 @@ main(int argc, char **argv)
     if (notify_ready() < 0)		/* the socket is open */
 	log_warn("notify READY");
     rc = smfi_main();
+    /* A worker may still be in a callback: the counters stay mapped
+     * until the process ends. */
+    mlfi_set_counters(0);
     sumr_shutdown();
     snap_shutdown();
     return rc == MI_SUCCESS ? 0 : 1;
