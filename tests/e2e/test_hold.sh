@@ -310,8 +310,8 @@ pf_wait_count active 0 30 && pf_wait_count incoming 0 30 ||
     done
 ) >>"$tmp/poll.out" 2>/dev/null &
 poll_pid=$!
-# The script: WORKERS processes, message i sent at start + (i - 1) / RATE
-# by worker i mod WORKERS (one sendmail(1) takes longer than 1/RATE here);
+# The script: 16 processes, message i sent at start + (i - 1) / RATE
+# by worker i mod 16 (one sendmail(1) takes longer than 1/RATE here);
 # "i MS" per message, MS when its sendmail started.
 perl -MTime::HiRes=time,sleep -e '
     my ($n, $rate, $etc, $workers) = @ARGV;
@@ -339,7 +339,7 @@ perl -MTime::HiRes=time,sleep -e '
     my $bad = 0;
     for (@kids) { waitpid($_, 0); $bad++ if $? }
     exit($bad ? 1 : 0);
-' "$RUNAWAY" "$RATE" "$PF_ETC" 8 >"$tmp/submit.raw" 2>"$tmp/submit.err" ||
+' "$RUNAWAY" "$RATE" "$PF_ETC" 16 >"$tmp/submit.raw" 2>"$tmp/submit.err" ||
     { indent <"$tmp/submit.err"; setup_failed "the runaway script failed"; }
 sort -k2,2n "$tmp/submit.raw" >"$tmp/submit.out"
 t_end=$(pf_now_ms)
