@@ -224,8 +224,7 @@ main(int argc, char **argv)
 	log_warn("notify READY");
     rc = smfi_main();
     /* A worker may still be in a callback: the counters stay mapped
-     * until the process ends. */
-    mlfi_set_counters(0);
+     * (and mlfi's pointer to them) until the process ends. */
     sumr_shutdown();
     snap_shutdown();
     return rc == MI_SUCCESS ? 0 : 1;
