@@ -44,6 +44,15 @@ function open_conn(t)
     if mt.getreply(conn) ~= SMFIR_CONTINUE then
 	error("conninfo: " .. word(mt.getreply(conn)))
     end
+    -- HELO before any MAIL-stage macro, as Postfix does: the milter
+    -- answers HELO, and libmilter clears later stages' macros at it.
+    err = mt.helo(conn, "helo.example")
+    if err ~= nil then
+	error("helo: " .. err)
+    end
+    if mt.getreply(conn) ~= SMFIR_CONTINUE then
+	error("helo: " .. word(mt.getreply(conn)))
+    end
     return conn
 end
 
