@@ -26,7 +26,7 @@
 
 #define QS_MAGIC		0x314d5351u	/* "QSM1" */
 #define QS_VERSION_MAJOR	2
-#define QS_VERSION_MINOR	0
+#define QS_VERSION_MINOR	1
 
 #define QS_MAX_QUEUES		8	/* incoming active deferred hold ... */
 #define QS_MAX_BUCKETS		16	/* age buckets, without the total */
@@ -97,8 +97,20 @@ typedef struct QS_THROTTLE {
     int64_t hold_until;			/* min_hold_time ends, unix seconds */
     char    policy_name[QS_NAME_BYTES];
     char    text[QS_KEY_BYTES];		/* key, NUL-padded, maybe truncated */
-    uint64_t reserved[8];		/* for minor versions */
+    /* Minor 1. */
+    uint32_t kept;			/* QS_KEPT_*: what kept it throttled
+					 * at this publication */
+    uint32_t reserved2;
+    int64_t last_pressure_ms;		/* the milter's latest match of the
+					 * key, unix ms; 0: none seen */
+    uint64_t reserved[6];		/* for minor versions */
 } QS_THROTTLE;
+
+/* Why a key is throttled (qshape-milter.conf(5), Release): each alone
+ * keeps it.  Minor 1; 0 in a minor 0 summary. */
+#define QS_KEPT_QUEUE		0x1	/* total, count, share at release */
+#define QS_KEPT_HOLD_TIME	0x2	/* min_hold_time not over */
+#define QS_KEPT_PRESSURE	0x4	/* the milter saw its mail recently */
 
 /* The header: written once at creation, except the fields marked live. */
 typedef struct QS_HEADER {

@@ -3,14 +3,15 @@
  * Postfix queue, as published by qshape-scand.
  *
  * Start-up order: options, configuration, logging, descriptor limit,
- * socket, daemon, pid file, privileges, signals (msig.h: smfi_main() runs
- * in a thread with them blocked, so that libmilter's own signal thread
- * never takes one; the main thread handles them), then the main thread
- * waits for signals.  SIGHUP loads the configuration off the request path
- * and swaps it in when it is valid, saying which changed settings need a
- * restart; connections keep the snapshot they started with.  SIGTERM and
- * SIGINT stop libmilter; smfi_main() returns and the main thread cleans
- * up in reverse.
+ * socket (with TCP_NODELAY: lsock.h), daemon, pid file, the counters'
+ * directory (while still root), privileges, the counters file (as the
+ * milter's account), signals (msig.h: smfi_main() runs in a thread with
+ * them blocked, so that libmilter's own signal thread never takes one;
+ * the main thread handles them), then the main thread waits for signals.
+ * SIGHUP loads the configuration off the request path and swaps it in when
+ * it is valid, saying which changed settings need a restart; connections
+ * keep the snapshot they started with.  SIGTERM and SIGINT stop libmilter;
+ * smfi_main() returns and the main thread cleans up in reverse.
  */
 #include <errno.h>
 #include <grp.h>
@@ -31,6 +32,8 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
+#include "counters.h"
+#include "lsock.h"
 #include "mlfi.h"
 #include "msig.h"
 #include "msock.h"
@@ -191,6 +194,60 @@ setup_milter(const QC_CONFIG *cf)
     if (path)
 	umask(um);
     socket_perms(cf);
+    if (strncmp(cf->milter.socket, "inet", 4) == 0) {
+	int     n = ls_nodelay();
+
+	if (n < 0)
+	    log_warn("TCP_NODELAY on %s", cf->milter.socket);
+	else if (n == 0)
+	    log_warnx("no listening TCP socket found for %s: without "
+		      "TCP_NODELAY, each held message waits for Postfix's "
+		      "delayed ACK", cf->milter.socket);
+    }
+}
+
+static long
+group_id(const QC_CONFIG *cf)
+{
+    struct group *gr = getgrnam(cf->group);
+
+    return gr ? (long) gr->gr_gid : -1;
+}
+
+/* Started as root: make the counters' directory for milter.user. */
+static void
+counters_dir(const QC_CONFIG *cf)
+{
+    struct passwd *pw;
+    char    err[1024];
+
+    if (geteuid() != 0 || *cf->milter.user == 0
+	|| (pw = getpwnam(cf->milter.user)) == 0)
+	return;
+    if (ct_dir_prepare(cf->counters_file, (long) pw->pw_uid, group_id(cf),
+		       err, sizeof(err)) < 0)
+	log_warnx("counters: %s", err);
+}
+
+/* The counters file, as the milter's account.  Without it the milter
+ * works, but the scanner sees no pressure. */
+static CT_W *
+counters_open(const QC_CONFIG *cf)
+{
+    char    err[1024];
+    int     reused;
+    CT_W   *w;
+
+    if ((w = ct_writer_open(cf->counters_file, group_id(cf), &reused, err,
+			    sizeof(err))) == 0) {
+	log_warnx("counters: %s: not counting; the scanner will see no "
+		  "pressure from this milter", err);
+	return 0;
+    }
+    log_info("counters %s: %s, generation %llu", cf->counters_file,
+	     reused ? "counting on" : "new file",
+	     (unsigned long long) ct_writer_generation(w));
+    return w;
 }
 
 int
@@ -203,6 +260,7 @@ main(int argc, char **argv)
     PIDFILE *pf;
     pthread_t tid;
     long    nofile;
+    CT_W   *counters;
 
     dm_options(argc, argv, "qshape-milter", QSHAPE_VERSION, QC_DEFAULT_PATH,
 	       &opt);
@@ -220,7 +278,10 @@ main(int argc, char **argv)
     if (!opt.foreground && daemon(0, 0) < 0)
 	log_fatal("daemon");
     pf = pid_file(cf);
+    counters_dir(cf);
     drop_privileges(cf);
+    counters = counters_open(cf);
+    mlfi_set_counters(counters);
     snap_set(cf);
     if (msig_init() < 0
 	|| (errno = msig_thread(&tid, milter_thread, 0)) != 0)
@@ -231,6 +292,8 @@ main(int argc, char **argv)
 	log_warn("notify READY");
     rc = wait_signals(opt.debug);
     pthread_join(tid, 0);
+    /* A worker may still be in a callback: the counters stay mapped
+     * (and mlfi's pointer to them) until the process ends. */
     sumr_shutdown();
     snap_shutdown();
     pidfile_remove(pf);

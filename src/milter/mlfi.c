@@ -15,8 +15,27 @@
  * loopback with port 0 is local mail (local_action, never a tempfail);
  * everything else is SMTP, whatever MAIL FROM looks like.
  *
- * Negotiation asks only for what is used: connect, MAIL FROM and end of
- * message, with the macros {auth_authen} and i.  A verdict of accept at
+ * Counting: every session, every MAIL FROM verdict (by policy and action,
+ * by fail reason, by exemption) and, per throttled key, when its mail last
+ * came go to the counters file (counters.h) with atomic adds: the scanner
+ * reads the latter as the pressure that keeps a flood throttled.  A hold
+ * counts as held when decided at MAIL FROM.
+ *
+ * The quarantine reason names the policy and the key (qreason.h), for
+ * Postfix's own milter-hold log line.
+ *
+ * Negotiation asks for connect, HELO, MAIL FROM, RCPT, DATA, end of
+ * headers and end of message, with the macros {auth_authen} and i; it
+ * skips headers, body chunks and unknown commands.  HELO, RCPT, DATA and
+ * end of headers are only answered CONTINUE, and that is their purpose:
+ * Postfix sends an event's macros even when the milter skips the event
+ * (milter8_event()), as a packet that gets no reply.  Over TCP the
+ * milter's kernel then delays its ACK (up to 40 ms), and Postfix's next
+ * packet waits for that ACK (Nagle): measured, 40-45 ms at end of data
+ * for every held message over inet:127.0.0.1.  Answered, every packet
+ * Postfix sends gets a reply that carries the ACK at once.  A message
+ * accepted at MAIL FROM gets none of these events (lsock.h has the other
+ * half: our own replies are not delayed either).  A verdict of accept at
  * MAIL FROM ends the milter's part in the message (no further callbacks);
  * hold continues to end of message, where the queue file exists and
  * smfi_quarantine() moves it to the hold queue.
@@ -26,11 +45,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <libmilter/mfapi.h>
 
 #include "qshape/vocab.h"
 #include "log.h"
+#include "qreason.h"
+#include "shm.h"
 #include "snap.h"
 #include "sumr.h"
 #include "verdict.h"
@@ -46,7 +68,16 @@ typedef struct CONN {
     /* Per message. */
     int     hold;			/* quarantine at end of message */
     char    reason[512];		/* the log line's details */
+    char    qreason[QR_MAX + 1];	/* the quarantine reason */
 } CONN;
+
+static CT_W *counters;
+
+void
+mlfi_set_counters(CT_W *w)
+{
+    counters = w;
+}
 
 /* cleanup's stand-in client: loopback, port 0 (see above). */
 static int
@@ -94,6 +125,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	inet_ntop(AF_INET6, &in6->sin6_addr, c->client, sizeof(c->client));
     }
     c->local = stand_in_client(sa);
+    ct_count(counters, CT_SESSIONS);
     if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
 	snap_put(c->snap);
 	free(c);
@@ -102,21 +134,94 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
     return SMFIS_CONTINUE;
 }
 
+/* " kept=min_hold_time(41s),pressure": why a matched key is throttled
+ * (QS_KEPT_*), with what is left of the hold time; "" for a summary
+ * that does not say. */
+static void
+kept_text(const QS_THROTTLE *e, char *buf, size_t len)
+{
+    int64_t left = e->hold_until - (int64_t) time(0);
+    size_t  o;
+
+    buf[0] = 0;
+    if (e->kept == 0)
+	return;
+    o = (size_t) snprintf(buf, len, " kept=");
+    if ((e->kept & QS_KEPT_QUEUE) && o < len)
+	o += (size_t) snprintf(buf + o, len - o, "queue");
+    if ((e->kept & QS_KEPT_HOLD_TIME) && o < len)
+	o += (size_t) snprintf(buf + o, len - o, "%smin_hold_time(%llds)",
+			       e->kept & QS_KEPT_QUEUE ? "," : "",
+			       (long long) (left > 0 ? left : 0));
+    if ((e->kept & QS_KEPT_PRESSURE) && o < len)
+	snprintf(buf + o, len - o, "%spressure",
+		 e->kept & (QS_KEPT_QUEUE | QS_KEPT_HOLD_TIME) ? "," : "");
+}
+
 static void
 describe(CONN *c, const QC_CONFIG *cf, const VD_VERDICT *v)
 {
-    if (v->why == VD_MATCH)
+    char    kept[80];
+
+    if (v->why == VD_MATCH) {
+	kept_text(&v->entry, kept, sizeof(kept));
 	snprintf(c->reason, sizeof(c->reason),
 		 "action=%s%s policy=%s key=%s:%s count=%u total=%u "
-		 "share=%.2f%s", qs_action_name(v->policy_action),
+		 "share=%.2f%s%s", qs_action_name(v->policy_action),
 		 cf->dry_run ? " (dry_run)" : "", cf->policies[v->policy].name,
 		 qs_kind_name(v->kind), v->key, v->entry.count, v->entry.total,
-		 v->entry.share_ppm / 1e6, c->local ? " local=1" : "");
-    else
+		 v->entry.share_ppm / 1e6, kept, c->local ? " local=1" : "");
+	qr_format(c->qreason, sizeof(c->qreason),
+		  cf->policies[v->policy].name, qs_kind_name(v->kind), v->key,
+		  strlen(v->key));
+    } else
 	snprintf(c->reason, sizeof(c->reason),
 		 "action=%s reason=%s sender_key=%s%s",
 		 qs_action_name(v->action), vd_why_name(v->why),
 		 v->sender_key, c->local ? " local=1" : "");
+}
+
+/* Count one MAIL FROM verdict (counters.h). */
+static void
+count_verdict(const QC_CONFIG *cf, const VD_VERDICT *v, int began)
+{
+    static const int fail[] = {
+	[VD_FAIL_MISSING] = QS_CT_FAIL_MISSING + 1,
+	[VD_FAIL_STALE] = QS_CT_FAIL_STALE + 1,
+	[VD_FAIL_FOREIGN] = QS_CT_FAIL_FOREIGN + 1,
+	[VD_FAIL_LOOKUP] = QS_CT_FAIL_LOOKUP + 1,
+	[VD_FAIL_UNTRUSTED] = QS_CT_FAIL_UNTRUSTED + 1,
+	[VD_FAIL_POLICY] = QS_CT_FAIL_POLICY + 1,
+    };
+    static const int exempt[] = {
+	[VD_EXEMPT_SENDER] = QS_CT_EXEMPT_SENDER + 1,
+	[VD_EXEMPT_DOMAIN] = QS_CT_EXEMPT_DOMAIN + 1,
+	[VD_EXEMPT_NETWORK] = QS_CT_EXEMPT_NETWORK + 1,
+	[VD_EXEMPT_SASL] = QS_CT_EXEMPT_SASL + 1,
+	[VD_EXEMPT_NULL_SENDER] = QS_CT_EXEMPT_NULL_SENDER + 1,
+    };
+    size_t  w = (size_t) v->why;
+    CT_MATCH m;
+
+    ct_count(counters, CT_MESSAGES);
+    if (v->why == VD_NO_MATCH) {
+	ct_count(counters, CT_NO_MATCH);
+    } else if (v->why == VD_MATCH) {
+	m.digest = cf->policies[v->policy].digest;
+	m.policy = cf->policies[v->policy].name;
+	m.kind = v->kind;
+	m.key_hash = v->entry.hash;
+	m.asked = v->policy_action;
+	m.done = v->action;
+	m.dry_run = cf->dry_run;
+	ct_count_match(counters, &m, shm_mono_ns());
+    } else if (w < sizeof(exempt) / sizeof(exempt[0]) && exempt[w]) {
+	ct_count_exempt(counters, exempt[w] - 1);
+    } else if (w < sizeof(fail) / sizeof(fail[0]) && fail[w]) {
+	ct_count_fail(counters, fail[w] - 1, 0);
+	if (began)
+	    ct_count_fail(counters, fail[w] - 1, 1);
+    }
 }
 
 static void
@@ -151,11 +256,13 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
     const char *sender = argv && argv[0] ? argv[0] : "";
     VD_MSG  m;
     VD_VERDICT v;
+    int     began;
 
     if (c == 0 || c->snap == 0)
 	return SMFIS_ACCEPT;
     cf = snap_conf(c->snap);
     c->hold = 0;
+    c->qreason[0] = 0;
     memset(&m, 0, sizeof(m));
     m.local = c->local;
     m.sender = sender;
@@ -164,7 +271,8 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
     memcpy(m.client_addr, c->addr, sizeof(m.client_addr));
     m.client_text = c->client;
     m.sasl_user = smfi_getsymval(ctx, "{auth_authen}");
-    sumr_decide(cf, &m, &v);
+    began = sumr_decide(cf, &m, &v);
+    count_verdict(cf, &v, began);
     if (v.action == QS_ACTION_ACCEPT && v.why != VD_MATCH
 	&& !cf->milter.log_accepts)
 	return SMFIS_ACCEPT;		/* fail modes log once, in sumr */
@@ -182,6 +290,37 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
     }
 }
 
+/* HELO, RCPT, DATA, end of headers: answered, see above. */
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *name)
+{
+    (void) ctx;
+    (void) name;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+    (void) ctx;
+    (void) argv;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_data(SMFICTX *ctx)
+{
+    (void) ctx;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_eoh(SMFICTX *ctx)
+{
+    (void) ctx;
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
@@ -191,7 +330,9 @@ mlfi_eom(SMFICTX *ctx)
     if (c == 0 || !c->hold)
 	return SMFIS_ACCEPT;
     c->hold = 0;
-    if (smfi_quarantine(ctx, "qshape-milter") != MI_SUCCESS) {
+    if (smfi_quarantine(ctx, *c->qreason ? c->qreason : (char *)
+			"qshape-milter") != MI_SUCCESS) {
+	ct_count(counters, CT_QUARANTINE_FAILED);
 	log_warnx("%s: quarantine failed: %s", id ? id : "NOQUEUE",
 		  c->reason);
 	return SMFIS_ACCEPT;
@@ -229,8 +370,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	       unsigned long f2, unsigned long f3, unsigned long *pf0,
 	       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-    unsigned long skip = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOHDRS
-    | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+    unsigned long skip = SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOUNKNOWN;
 
     (void) f2;
     (void) f3;
@@ -248,16 +388,16 @@ struct smfiDesc mlfi_desc = {
     SMFI_VERSION,
     SMFIF_QUARANTINE,
     mlfi_connect,
-    0,					/* helo */
+    mlfi_helo,
     mlfi_envfrom,
-    0,					/* envrcpt */
+    mlfi_envrcpt,
     0,					/* header */
-    0,					/* eoh */
+    mlfi_eoh,
     0,					/* body */
     mlfi_eom,
     mlfi_abort,
     mlfi_close,
     0,					/* unknown */
-    0,					/* data */
+    mlfi_data,
     mlfi_negotiate,
 };

@@ -220,7 +220,7 @@ log_change(const QC_CONFIG *cf, const TREADER *t, VD_WHY from, VD_WHY to)
 		  cond_text(to), *why ? ": " : "", why, mode);
 }
 
-void
+int
 sumr_decide(const QC_CONFIG *cf, const VD_MSG *m, VD_VERDICT *v)
 {
     TREADER *t = tr_get();
@@ -234,8 +234,11 @@ sumr_decide(const QC_CONFIG *cf, const VD_MSG *m, VD_VERDICT *v)
     before = atomic_load_explicit(&fail_cond, memory_order_relaxed);
     after = (int) vd_fail_next((VD_WHY) before, v);
     if (after != before
-	&& atomic_compare_exchange_strong(&fail_cond, &before, after))
+	&& atomic_compare_exchange_strong(&fail_cond, &before, after)) {
 	log_change(cf, t, (VD_WHY) before, (VD_WHY) after);
+	return after != VD_NO_MATCH;
+    }
+    return 0;
 }
 
 VD_WHY

@@ -22,7 +22,8 @@
 
 #include "verdict.h"
 
-extern void sumr_decide(const QC_CONFIG *, const VD_MSG *, VD_VERDICT *);
+/* Returns 1 when this call began a fail mode (and logged it), else 0. */
+extern int sumr_decide(const QC_CONFIG *, const VD_MSG *, VD_VERDICT *);
 
 /* The fail condition now in force (VD_NO_MATCH: none), for tests. */
 extern VD_WHY sumr_fail_condition(void);

@@ -92,12 +92,18 @@ build_counts(const SC_BODY_IN *in, const SC_BODY_OUT *out, int64_t now)
     count_subdomains(out->key, out->table);
 }
 
-/* The throttled keys, their times shown on the wall clock of 'now'. */
+_Static_assert(TH_KEPT_QUEUE == QS_KEPT_QUEUE
+	       && TH_KEPT_HOLD_TIME == QS_KEPT_HOLD_TIME
+	       && TH_KEPT_PRESSURE == QS_KEPT_PRESSURE,
+	       "TH_KEPT_* are published as QS_KEPT_*");
+
+/* The throttled keys, their times (monotonic ms) shown on the wall clock
+ * of 'now'. */
 static size_t
 build_throttle(const SC_BODY_IN *in, const SC_BODY_OUT *out)
 {
     const TH_STATE *s = in->state;
-    int64_t wall = in->now.wall_ms / 1000, mono = in->now.mono_ms / 1000;
+    int64_t wall = in->now.wall_ms, mono = in->now.mono_ms;
     uint32_t n;
 
     for (n = 0; n < s->n && n < out->max_throttle; n++) {
@@ -115,8 +121,11 @@ build_throttle(const SC_BODY_IN *in, const SC_BODY_OUT *out)
 	    (uint32_t) ((uint64_t) e->count * 1000000 / e->total) : 0;
 	th->enter_count = e->enter_count;
 	th->enter_total = e->enter_total;
-	th->since = th_wall(e->since, mono, wall);
-	th->hold_until = th_wall(e->hold_until, mono, wall);
+	th->since = th_wall(e->since, mono, wall) / 1000;
+	th->hold_until = th_wall(e->hold_until, mono, wall) / 1000;
+	th->kept = e->kept;
+	th->last_pressure_ms = e->last_pressure == TH_NEVER ? 0
+	    : th_wall(e->last_pressure, mono, wall);
 	snprintf(th->policy_name, sizeof(th->policy_name), "%s",
 		 pol->th.name);
     }

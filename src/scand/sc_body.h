@@ -9,8 +9,9 @@
  * clock: arrival times in queue files are wall time); the top keys of each
  * kind with their counts and qshape's subdomain counts; the throttled
  * keys with their policy's name, action and digest, since and hold_until
- * turned from the state's monotonic clock into wall time at 'now'
- * (th_wall()); published, last_reconcile, the geometry and
+ * turned from the state's monotonic milliseconds into wall seconds at
+ * 'now' (th_wall()), what kept each throttled (QS_KEPT_*) and the
+ * milter's latest match of it (wall ms); published, last_reconcile, the geometry and
  * policies_digest.  It leaves the QS_BODY offsets and serial alone (the
  * shm writer's), and expects the parts zeroed (shm_writer_clear()), as
  * strings are NUL-padded.

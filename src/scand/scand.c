@@ -131,7 +131,8 @@ make_policies(const QC_CONFIG *cf)
 	p[i].th.min_count = (uint32_t) q->min_count;
 	p[i].th.min_share = q->min_share;
 	p[i].th.release_ratio = q->release_ratio;
-	p[i].th.min_hold_time = q->min_hold_time;
+	p[i].th.min_hold_time = q->min_hold_time * 1000;	/* ms */
+	p[i].th.pressure_time = q->pressure_time * 1000;
 	p[i].window.kind = q->key;
 	p[i].window.queue_mask = q->queue_mask;
 	p[i].window.max_age = q->max_age;
@@ -178,6 +179,7 @@ run_start(RUN *run, QC_CONFIG *cf, int base_fd, const RUN *prev)
     run->sc.npolicy = cf->npolicies;
     run->sc.policies_digest = cf->policies_digest;
     run->sc.summary_file = cf->summary_file;
+    run->sc.counters_file = cf->counters_file;
     run->sc.gid = segment_group(cf);
     run->sc.publish_interval_ms = cf->scanner.publish_interval;
     run->sc.heartbeat_interval_ms = cf->scanner.heartbeat_interval * 1000;

@@ -30,6 +30,11 @@ sc_create(const SC_CONF *conf, char *err, size_t errlen)
 	sc->th[p] = conf->policy[p].th;
     sc->ix = ix_create(&conf->geom);
     sc->active = -1;
+    sc->deadline_ms = INT64_MAX;
+    if (conf->counters_file && (sc->counters = ct_reader_create()) == 0) {
+	snprintf(err, errlen, "out of memory");
+	goto bad;
+    }
     for (p = 0; p < (size_t) conf->nqueues; p++)
 	if (strcmp(conf->queues[p], "active") == 0)
 	    sc->active = (int) p;
@@ -62,6 +67,7 @@ sc_destroy(SCANNER *sc)
     qfile_reader_destroy(sc->reader);
     ix_destroy(sc->ix);
     th_state_free(&sc->state);
+    ct_reader_destroy(sc->counters);
     free(sc->th);
     free(sc->gone);
     sc_reconcile_forget(sc);
@@ -142,6 +148,8 @@ sc_publish_due(const SCANNER *sc, SC_TIME now)
 
     if (sc->dirty && sc->conf.publish_interval_ms - since < wait)
 	wait = sc->conf.publish_interval_ms - since;
+    if (sc->deadline_ms != INT64_MAX && sc->deadline_ms - now.mono_ms < wait)
+	wait = sc->deadline_ms - now.mono_ms;
     return wait < 0 ? 0 : wait;
 }
 
@@ -149,6 +157,7 @@ sc_publish_due(const SCANNER *sc, SC_TIME now)
 static void
 log_changes(SCANNER *sc, const TH_STATE *old, const TH_STATE *new)
 {
+    char    kept[64];
     size_t  i;
 
     for (i = 0; i < new->n; i++) {
@@ -157,25 +166,85 @@ log_changes(SCANNER *sc, const TH_STATE *old, const TH_STATE *new)
 
 	if (!th_find(old, e->policy, e->key, e->len))
 	    log_info("throttle on: policy=%s key=%s:%s count=%u total=%u "
-		     "share=%.2f", p->th.name, qs_kind_name(p->th.kind),
-		     e->key, e->count, e->total, (double) e->count / e->total);
+		     "share=%.2f kept=%s", p->th.name,
+		     qs_kind_name(p->th.kind), e->key, e->count, e->total,
+		     (double) e->count / e->total,
+		     th_kept_names(e->kept, kept, sizeof(kept)));
     }
     for (i = 0; i < old->n; i++) {
 	const TH_ENTRY *e = &old->entry[i];
 	const SC_POLICY *p = &sc->conf.policy[e->policy];
 
 	if (!th_find(new, e->policy, e->key, e->len))
-	    log_info("throttle off: policy=%s key=%s:%s",
-		     p->th.name, qs_kind_name(p->th.kind), e->key);
+	    log_info("throttle off: policy=%s key=%s:%s: min_hold_time over, "
+		     "no pressure for pressure_time, and the queue no longer "
+		     "calls for it", p->th.name, qs_kind_name(p->th.kind),
+		     e->key);
     }
 }
 
+/*
+ * The pressure on the throttled keys: a fresh copy of the milter's
+ * counters, and per throttled key its latest match (monotonic ms).
+ * Returns an array of npolicy TH_PRESSURE_IN (keys in *keys), or NULL
+ * when there is nothing to read.
+ */
+static TH_PRESSURE_IN *
+read_pressure(SCANNER *sc, TH_PRESSURE **keys)
+{
+    TH_PRESSURE_IN *pr;
+    char    err[512];
+    size_t  i, n = 0;
+
+    *keys = 0;
+    if (sc->counters == 0 || sc->state.n == 0)
+	return 0;
+    if (ct_read(sc->counters, sc->conf.counters_file, err, sizeof(err)) < 0) {
+	if (!sc->counters_bad)
+	    log_warnx("counters %s: %s: no pressure from the milter until "
+		      "it can be read", sc->conf.counters_file, err);
+	sc->counters_bad = 1;
+	return 0;
+    }
+    if (sc->counters_bad)
+	log_info("counters %s: readable again", sc->conf.counters_file);
+    sc->counters_bad = 0;
+    pr = xcalloc(sc->conf.npolicy + 1, sizeof(*pr));
+    *keys = xcalloc(sc->state.n, sizeof(**keys));
+    /* The state is grouped by nothing: give each policy its own run. */
+    for (i = 0; i < sc->conf.npolicy; i++) {
+	size_t  j;
+
+	pr[i].key = *keys + n;
+	for (j = 0; j < sc->state.n; j++) {
+	    const TH_ENTRY *e = &sc->state.entry[j];
+	    const SC_POLICY *p = &sc->conf.policy[e->policy];
+	    int64_t ns;
+
+	    if (e->policy != (int) i)
+		continue;
+	    ns = ct_last(sc->counters, p->digest, p->th.kind,
+			 qs_key_hash(p->th.kind, e->key, e->len));
+	    if (ns == INT64_MIN)
+		continue;
+	    (*keys)[n].key = e->key;
+	    (*keys)[n].len = e->len;
+	    (*keys)[n].last = ns / 1000000;
+	    n++;
+	    pr[i].nkeys++;
+	}
+    }
+    return pr;
+}
+
 /* One step of the state machine: windows counted by message age (wall
- * clock), state times on the monotonic clock. */
+ * clock), state times on the monotonic clock in milliseconds. */
 static void
 run_policies(SCANNER *sc, SC_TIME now)
 {
     TH_INPUT *in = xcalloc(sc->conf.npolicy + 1, sizeof(*in));
+    TH_PRESSURE *pkeys;
+    TH_PRESSURE_IN *pr;
     TH_STATE next;
     size_t  p;
 
@@ -188,17 +257,21 @@ run_policies(SCANNER *sc, SC_TIME now)
 	memcpy(copy, in[p].keys, in[p].nkeys * sizeof(*copy));
 	in[p].keys = copy;
     }
-    if (th_step(sc->th, sc->conf.npolicy, in, &sc->state,
-		now.mono_ms / 1000, &next) < 0) {
+    pr = read_pressure(sc, &pkeys);
+    if (th_step_pressure(sc->th, sc->conf.npolicy, in, pr, &sc->state,
+			 now.mono_ms, &next) < 0) {
 	log_warnx("throttle: out of memory, keeping the previous state");
     } else {
 	log_changes(sc, &sc->state, &next);
 	th_state_free(&sc->state);
 	sc->state = next;
     }
+    sc->deadline_ms = th_next_deadline(sc->th, &sc->state, now.mono_ms);
     for (p = 0; p < sc->conf.npolicy; p++)
 	free((void *) in[p].keys);
     free(in);
+    free(pr);
+    free(pkeys);
 }
 
 void

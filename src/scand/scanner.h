@@ -10,8 +10,17 @@
  * Clocks.  Every call that needs the time takes an SC_TIME, one moment
  * read on both clocks (sc_now(); tests pass their own).  The monotonic
  * clock drives every schedule: publication coalescing, the heartbeat, and
- * the throttle state (since, hold_until, min_hold_time); a step of the
- * wall clock changes none of them.  Wall time is only for what people
+ * the throttle state (since, hold_until, min_hold_time, pressure), all in
+ * milliseconds; a step of the wall clock changes none of them.  A
+ * publication is also due at the moment a hold time or a pressure time of
+ * a throttled key runs out (th_next_deadline()), so a key is released
+ * exactly then, not at the next heartbeat.
+ *
+ * Pressure.  Before each step of the state machine, when keys are
+ * throttled, the scanner copies the milter's counters file (counters.h:
+ * untrusted, bounded, never mapped) and passes, per throttled key, when
+ * the milter last matched its mail.  A file it cannot use is logged once
+ * (and once when it can again) and gives no pressure.  Wall time is only for what people
  * read and for message ages (a queue file records its arrival in wall
  * time, as qshape reads it): the published since and hold_until are the
  * monotonic deadlines shown as wall time at the moment of publication.
@@ -35,7 +44,9 @@
 #include "throttle.h"
 
 typedef struct SC_POLICY {
-    TH_POLICY th;			/* thresholds, for the state machine */
+    TH_POLICY th;			/* thresholds, for the state machine;
+					 * min_hold_time and pressure_time in
+					 * milliseconds */
     uint64_t digest;			/* QC_POLICY digest: its identity */
     IX_WINDOW window;			/* what it counts */
 } SC_POLICY;
@@ -51,6 +62,7 @@ typedef struct SC_CONF {
     size_t  npolicy;
     uint64_t policies_digest;		/* QC_CONFIG policies_digest */
     const char *summary_file;		/* path of the summary */
+    const char *counters_file;		/* the milter's counters, or NULL */
     long    gid;			/* group of the segment, -1: ours */
     int64_t publish_interval_ms;	/* coalescing of changes */
     int64_t heartbeat_interval_ms;	/* republish at least this often */

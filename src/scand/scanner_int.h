@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "counters.h"
 #include "qfile.h"
 #include "scanner.h"
 #include "shm.h"
@@ -37,7 +38,10 @@ struct SCANNER {
     WATCH  *watch;
     QFILE_READER *reader;
     SHM_W  *shm;
-    TH_STATE state;			/* times on the monotonic clock, s */
+    TH_STATE state;			/* times on the monotonic clock, ms */
+    int64_t deadline_ms;		/* th_next_deadline() of the state */
+    CT_R   *counters;			/* a copy of the milter's counters */
+    int     counters_bad;		/* the last read failed (logged) */
     GONE   *gone;
     size_t  ngone;
     size_t  gone_cap;

@@ -198,6 +198,28 @@ show_min_queue_share(const void *obj)
     return ((const QC_POLICY *) obj)->min_queue_is_share;
 }
 
+/*
+ * A policy without "queues" whose local_action applies to local mail
+ * (hold or log) also counts maildrop, when the scanner watches it: mail
+ * that sendmail(1) submits faster than pickup takes it waits there, and
+ * is the flood the local_action is for (qshape-milter.conf(5)).
+ */
+static void
+default_maildrop(CFG_NODE *node, QC_POLICY *p, const QC_CONFIG *c)
+{
+    size_t  i;
+
+    if (cfg_has(node, "queues") || p->local_action == QC_ACTION_ACCEPT)
+	return;
+    for (i = 0; i < c->scanner.queues.n; i++)
+	if (strcmp(c->scanner.queues.v[i], "maildrop") == 0)
+	    break;
+    if (i == c->scanner.queues.n)
+	return;
+    p->queues.v = xrealloc(p->queues.v, (p->queues.n + 1) * sizeof(char *));
+    p->queues.v[p->queues.n++] = xstrdup("maildrop");
+}
+
 static void
 post_policy(CFG_NODE *node, void *obj, void *root)
 {
@@ -211,6 +233,10 @@ post_policy(CFG_NODE *node, void *obj, void *root)
 	cfg_error(node, "min_queue_share", "min_queue and min_queue_share "
 		  "are mutually exclusive");
     p->min_queue_is_share = cfg_has(node, "min_queue_share");
+    if (!cfg_has(node, "local_action"))
+	p->local_action = p->action == QC_ACTION_LOG ? QC_ACTION_LOG
+	    : QC_ACTION_HOLD;
+    default_maildrop(node, p, c);
     p->queue_mask = 0;
     for (i = 0; i < p->queues.n; i++) {
 	for (j = 0; j < c->scanner.queues.n; j++)
@@ -224,9 +250,6 @@ post_policy(CFG_NODE *node, void *obj, void *root)
 		      p->queues.v[i]);
 	}
     }
-    if (!cfg_has(node, "local_action"))
-	p->local_action = p->action == QC_ACTION_LOG ? QC_ACTION_LOG
-	    : QC_ACTION_HOLD;
     /* The reply is valid (check_reply): split it for smfi_setreply(). */
     memcpy(p->reply_code, p->reply, 3);
     p->reply_code[3] = 0;
@@ -426,6 +449,7 @@ static const CFG_ITEM policy_items[] = {
      .offset = offsetof(QC_POLICY, release_ratio), .fdef = 0.8, .fmin = 0,
      .fmax = 1, .flags = CFG_MIN_EXCL},
     DUR(QC_POLICY, min_hold_time, CFG_SEC, 300, 0, 86400),
+    DUR(QC_POLICY, pressure_time, CFG_SEC, 60, 0, 3600),
     {.name = "action", .type = CFG_ENUM, .offset = offsetof(QC_POLICY, action),
      .flags = CFG_REQUIRED, .names = action_names, .values = action_values},
     STR(QC_POLICY, reply,
@@ -456,6 +480,8 @@ static const CFG_ITEM top_items[] = {
     STR(QC_CONFIG, queue_directory, "", check_abs_path),
     STR(QC_CONFIG, postfix_config_directory, "", check_abs_path),
     STR(QC_CONFIG, summary_file, "/run/qshape-milter/summary",
+	check_summary_file),
+    STR(QC_CONFIG, counters_file, "/run/qshape-milter-counters/counters",
 	check_summary_file),
     STR(QC_CONFIG, group, "qshape", check_group),
     DUR(QC_CONFIG, stale_after, CFG_SEC, 30, 1, 3600),

@@ -71,6 +71,7 @@ typedef struct QC_POLICY {
     double  min_share;			/* of the watched total, 0..1 */
     double  release_ratio;		/* (0, 1] */
     int64_t min_hold_time;		/* seconds */
+    int64_t pressure_time;		/* seconds; 0: pressure off */
     int     action;			/* QC_ACTION: TEMPFAIL, HOLD, LOG */
     int     local_action;		/* QC_ACTION: HOLD, LOG, ACCEPT */
     char   *reply;			/* a valid 4xx reply, as written */
@@ -121,6 +122,7 @@ typedef struct QC_CONFIG {
     char   *queue_directory;		/* "" = postconf -xh queue_directory */
     char   *postfix_config_directory;	/* "" = Postfix's default */
     char   *summary_file;		/* the summary, an absolute path */
+    char   *counters_file;		/* the milter's counters (counters.h) */
     char   *group;			/* of the shm segment */
     int64_t stale_after;		/* seconds */
     int     fail_mode;			/* QC_FAIL_MODE */

@@ -107,6 +107,7 @@ stop_all() {
     done
     pf_stop_pid "$milter_pid"
     pf_stop_pid "$scand_pid"
+    [ -z "$E2E_RUNDIR" ] || rm -rf "$E2E_RUNDIR.ct"
 }
 E2E_TEARDOWN=stop_all
 
@@ -311,6 +312,7 @@ write_conf() {
 queue_directory = "$PF_SPOOL";
 postfix_config_directory = "$PF_ETC";
 summary_file = "$SHM_NAME";
+counters_file = "$E2E_RUNDIR.ct/counters";	# the milter's, beside
 group = "postfix";		# the milter runs as nobody with this group
 stale_after = 3;
 fail_mode = "accept";

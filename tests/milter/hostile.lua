@@ -35,5 +35,6 @@ check_any("control characters", { from = "<\1\2\3\27[31m@flood.example>" })
 -- MAILER-DAEMON the fixture throttles.
 check_conn("hostile and plain messages on one connection",
 	   {}, { { from = "<" }, { from = "<spam@flood.example>" },
-		 { from = ">" }, { from = "<x@hold.example>" } },
+		 { from = ">" },
+		 { from = "<x@hold.example>", reason = "qshape-milter policy=holddom key=sender_domain:hold.example" } },
 	   TEMPFAIL .. " | " .. TEMPFAIL .. " | " .. TEMPFAIL .. " | " .. HOLD)

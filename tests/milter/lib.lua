@@ -6,7 +6,10 @@
 --   "mail=replycode"                       tempfail with the policy's reply
 --   "mail=tempfail"                        tempfail without a reply
 --   "mail=accept"                          accepted at MAIL FROM
---   "mail=continue eom=accept quarantine"  held (quarantined, our reason)
+--   "mail=continue eom=accept quarantine"  held (quarantined; with
+--                                          t.reason, exactly that reason:
+--                                          "qshape-milter policy=NAME
+--                                          key=KIND:KEY")
 -- and each check prints "ok - NAME" or "not ok - NAME: why".  Every call
 -- into miltertest runs under pcall: a Lua error would end miltertest with
 -- status 1 and no message.
@@ -41,11 +44,21 @@ function open_conn(t)
     if mt.getreply(conn) ~= SMFIR_CONTINUE then
 	error("conninfo: " .. word(mt.getreply(conn)))
     end
+    -- HELO before any MAIL-stage macro, as Postfix does: the milter
+    -- answers HELO, and libmilter clears later stages' macros at it.
+    err = mt.helo(conn, "helo.example")
+    if err ~= nil then
+	error("helo: " .. err)
+    end
+    if mt.getreply(conn) ~= SMFIR_CONTINUE then
+	error("helo: " .. word(mt.getreply(conn)))
+    end
     return conn
 end
 
 -- One message on an open connection: t.from (a string, or a list of
--- MAIL FROM arguments), t.sasl (the {auth_authen} macro).  Ends at MAIL
+-- MAIL FROM arguments), t.sasl (the {auth_authen} macro), t.reason (the
+-- quarantine reason a hold must carry; nil: any).  Ends at MAIL
 -- FROM unless the milter said continue; then end of message.
 function message(conn, t)
     if t.sasl ~= nil then
@@ -63,7 +76,10 @@ function message(conn, t)
 	    error("eom: " .. err)
 	end
 	r = r .. " eom=" .. word(mt.getreply(conn))
-	if mt.eom_check(conn, MT_QUARANTINE, "qshape-milter") then
+	if t.reason == nil and mt.eom_check(conn, MT_QUARANTINE) then
+	    r = r .. " quarantine"
+	elseif t.reason ~= nil
+	       and mt.eom_check(conn, MT_QUARANTINE, t.reason) then
 	    r = r .. " quarantine"
 	elseif mt.eom_check(conn, MT_QUARANTINE) then
 	    r = r .. " quarantine(another reason)"

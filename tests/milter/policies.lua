@@ -5,7 +5,8 @@ dofile(dir .. "/lib.lua")
 check("tempfail at MAIL FROM for a throttled sender domain",
       { from = "<spam@Flood.Example>" }, TEMPFAIL)
 check("hold: continue at MAIL FROM, quarantine at end of message",
-      { from = "<x@Hold.Example>" }, HOLD)
+      { from = "<x@Hold.Example>",
+	reason = "qshape-milter policy=holddom key=sender_domain:hold.example" }, HOLD)
 check("accept an unthrottled sender domain",
       { from = "<a@other.example>" }, ACCEPT)
 check("parent_domain policy: a subdomain two levels down",
@@ -19,7 +20,9 @@ check("client_address policy, IPv6 client",
 check("sasl_username policy ({auth_authen})",
       { from = "<a@other.example>", sasl = "bulkuser" }, TEMPFAIL)
 check("sender policy (hold), address case folded",
-      { from = "<Alice@Senders.Example>" }, HOLD)
+      { from = "<Alice@Senders.Example>",
+	reason = "qshape-milter policy=senders key=sender:alice@senders.example" },
+      HOLD)
 check("action log accepts",
       { from = "<a@watched.example>" }, ACCEPT)
 check("a throttled key of another policy index does not match",
@@ -51,6 +54,7 @@ check("UTF-8 sender domain",
 check("sender domain longer than a key (300 bytes)",
       { from = "<a@" .. string.rep("d", 292) .. ".example>" }, TEMPFAIL)
 check_conn("three messages on one connection: tempfail, hold, accept",
-	   {}, { { from = "<spam@flood.example>" }, { from = "<x@hold.example>" },
+	   {}, { { from = "<spam@flood.example>" },
+		 { from = "<x@hold.example>", reason = "qshape-milter policy=holddom key=sender_domain:hold.example" },
 		 { from = "<a@other.example>" } },
 	   TEMPFAIL .. " | " .. HOLD .. " | " .. ACCEPT)

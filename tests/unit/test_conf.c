@@ -680,6 +680,51 @@ summary_file(void **state)
     }
 }
 
+/* Issue 8: a policy's default queues include maildrop when its
+ * local_action applies to local mail; an explicit list is kept; the
+ * defaults of counters_file and pressure_time. */
+static void
+maildrop_default(void **state)
+{
+    static const struct {
+	const char *policy;		/* inside { name = "p"; ... } */
+	const char *queues;		/* joined by ',' */
+    } t[] = {
+	{"action = \"hold\";", "incoming,active,maildrop"},
+	{"action = \"log\";", "incoming,active,maildrop"},
+	{"action = \"hold\"; local_action = \"accept\";", "incoming,active"},
+	{"action = \"hold\"; queues = [\"active\"];", "active"},
+    };
+    char    path[] = "/tmp/test_conf.XXXXXX", err[1024], got[256];
+    QC_CONFIG *c;
+    FILE   *fp;
+    size_t  i, j;
+    int     fd;
+
+    (void) state;
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(fp = fdopen(fd, "w"));
+	fprintf(fp, "policies = ({ name = \"p\"; key = \"sender\"; %s });\n",
+		t[i].policy);
+	fclose(fp);
+	c = qc_load(path, err, sizeof(err));
+	unlink(path);
+	if (c == 0)
+	    fail_msg("%s: %s", t[i].policy, err);
+	got[0] = 0;
+	for (j = 0; j < c->policies[0].queues.n; j++)
+	    snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+		     j ? "," : "", c->policies[0].queues.v[j]);
+	assert_string_equal(got, t[i].queues);
+	assert_int_equal(c->policies[0].pressure_time, 60);
+	assert_string_equal(c->counters_file,
+			    "/run/qshape-milter-counters/counters");
+	qc_free(c);
+	memcpy(path + sizeof(path) - 7, "XXXXXX", 6);
+    }
+}
+
 int
 main(void)
 {
@@ -693,6 +738,7 @@ main(void)
 	cmocka_unit_test(round_trip),
 	cmocka_unit_test(networks),
 	cmocka_unit_test(summary_file),
+	cmocka_unit_test(maildrop_default),
     };
 
     return cmocka_run_group_tests_name("conf", tests, setup, 0);

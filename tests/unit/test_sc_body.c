@@ -47,10 +47,10 @@ make_conf(SC_CONF *c)
     memset(c, 0, sizeof(*c));
     memset(pol, 0, sizeof(pol));
     pol[0].th = (TH_POLICY) {"flood", QS_KEY_SENDER_DOMAIN, QS_ACTION_HOLD,
-			     1, 1, 0.0, 0.8, 300};
+			     1, 1, 0.0, 0.8, 300, 0};
     pol[0].digest = 0x1111222233334444ull;
     pol[1].th = (TH_POLICY) {"one", QS_KEY_SENDER, QS_ACTION_TEMPFAIL,
-			     1, 1, 0.0, 0.8, 60};
+			     1, 1, 0.0, 0.8, 60, 0};
     pol[1].digest = 0x5555666677778888ull;
     c->queues = queues;
     c->nqueues = 2;
@@ -68,9 +68,11 @@ static TH_ENTRY entry[2];
 static void
 make_state(TH_STATE *s)
 {
-    entry[0] = (TH_ENTRY) {0, "a.flood.example", 15, 2, 4, 3, 5, 1000, 1300};
-    entry[1] = (TH_ENTRY) {1, "spam@a.flood.example", 20, 1, 4, 1, 3, 1100,
-			   1160};
+    /* Times in monotonic ms, as the scanner keeps them. */
+    entry[0] = (TH_ENTRY) {0, "a.flood.example", 15, 2, 4, 3, 5, 1000000,
+			   1300000, 1150000, TH_KEPT_QUEUE | TH_KEPT_PRESSURE};
+    entry[1] = (TH_ENTRY) {1, "spam@a.flood.example", 20, 1, 4, 1, 3,
+			   1100000, 1160000, TH_NEVER, TH_KEPT_QUEUE};
     s->entry = entry;
     s->n = 2;
     s->cap = 2;
@@ -187,14 +189,23 @@ body_fields(void **state)
     assert_int_equal(b->throttle[0].share_ppm, 500000);
     assert_int_equal(b->throttle[0].enter_count, 3);
     assert_int_equal(b->throttle[0].enter_total, 5);
-    assert_int_equal(b->throttle[0].since, NOW - 200);
-    assert_int_equal(b->throttle[0].hold_until, NOW + 100);
+    /* ms: since NOW - 200.749 s, hold_until NOW + 99.251 s, published
+     * as the second they fall in. */
+    assert_int_equal(b->throttle[0].since, NOW - 201);
+    assert_int_equal(b->throttle[0].hold_until, NOW + 99);
     check_throttle(&b->throttle[1], QS_KEY_SENDER, QS_ACTION_TEMPFAIL, 1,
 		   "spam@a.flood.example", 0x5555666677778888ull, "one");
     assert_int_equal(b->throttle[1].share_ppm, 250000);
-    assert_int_equal(b->throttle[1].since, NOW - 100);
-    assert_int_equal(b->throttle[1].hold_until, NOW - 40);
+    assert_int_equal(b->throttle[1].since, NOW - 101);
+    assert_int_equal(b->throttle[1].hold_until, NOW - 41);
     assert_int_equal(b->throttle[2].hash, 0);
+    /* What kept them, and the milter's latest match on the wall clock
+     * (ms), 0 for none. */
+    assert_int_equal(b->throttle[0].kept, QS_KEPT_QUEUE | QS_KEPT_PRESSURE);
+    assert_int_equal(b->throttle[0].last_pressure_ms,
+		     (int64_t) NOW * 1000 + 250 - 50999);
+    assert_int_equal(b->throttle[1].kept, QS_KEPT_QUEUE);
+    assert_int_equal(b->throttle[1].last_pressure_ms, 0);
 
     ix_destroy(ix);
     free(b);

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "qfbuild.h"
+#include "counters.h"
 #include "log.h"
 #include "scanner.h"
 #include "shm.h"
@@ -305,7 +306,7 @@ reload_keeps_state(void **state)
     (void) state;
     memset(pol, 0, sizeof(pol));
     pol[0].th = (TH_POLICY) {"flood", QS_KEY_SENDER_DOMAIN, QS_ACTION_HOLD,
-			     1, 1, 0.0, 0.8, 300};
+			     1, 1, 0.0, 0.8, 300000, 0};	/* ms */
     pol[0].window = (IX_WINDOW) {QS_KEY_SENDER_DOMAIN, 0xf, 0, 1};
     for (i = 0; i < NMSG; i++)
 	if (where[i] >= 0 && i % 37 == 1)
@@ -396,7 +397,7 @@ clock_steps_move_no_schedule(void **state)
     (void) state;
     memset(pol, 0, sizeof(pol));
     pol[0].th = (TH_POLICY) {"flood", QS_KEY_SENDER_DOMAIN, QS_ACTION_HOLD,
-			     1, 1, 0.0, 0.8, 300};
+			     1, 1, 0.0, 0.8, 300000, 0};	/* ms */
     pol[0].window = (IX_WINDOW) {QS_KEY_SENDER_DOMAIN, 0xf, 0, 1};
     for (i = 0; i < 3; i++)
 	if (where[mine[i]] >= 0)
@@ -507,6 +508,92 @@ special_files_never_opened(void **state)
     sc_destroy(sc);
 }
 
+/*
+ * Pressure (issue 8): the milter's counters keep a key whose mail is gone
+ * throttled until pressure_time after its latest match, exactly: the
+ * scanner makes a publication due at that moment, and releases it there.
+ * Counters file beside the summary; d5.p0.example alone, as above.
+ */
+static void
+pressure_keeps_and_releases_exactly(void **state)
+{
+    static const int mine[3] = {5, 190, 375};
+    SC_POLICY pol[1];
+    QS_THROTTLE t;
+    SCANNER *sc;
+    CT_W   *w;
+    CT_MATCH m;
+    char    ct_name[192], err[256];
+    int64_t w0 = (int64_t) NOW * 1000, m0 = (int64_t) MONO * 1000;
+    const int64_t P = m0 + 310000;	/* the milter's match, mono ms */
+    SC_CONF c;
+    int     i, reused;
+
+    (void) state;
+    memset(pol, 0, sizeof(pol));
+    pol[0].th = (TH_POLICY) {"flood", QS_KEY_SENDER_DOMAIN, QS_ACTION_HOLD,
+			     1, 1, 0.0, 0.8, 300000, 60000};	/* ms */
+    pol[0].window = (IX_WINDOW) {QS_KEY_SENDER_DOMAIN, 0xf, 0, 1};
+    for (i = 0; i < 3; i++)
+	if (where[mine[i]] >= 0)
+	    delete(mine[i]);
+    create(0, 5);
+    snprintf(ct_name, sizeof(ct_name), "%.*s/counters",
+	     (int) (strrchr(shm_name, '/') - shm_name), shm_name);
+    w = ct_writer_open(ct_name, -1, &reused, err, sizeof(err));
+    if (w == 0)
+	fail_msg("ct_writer_open: %s", err);
+    memset(&c, 0, sizeof(c));
+    c.base_fd = base_fd;
+    c.queues = queues;
+    c.nqueues = NQ;
+    c.geom = (IX_GEOM) {NQ, 10, 5.0, 0};
+    c.top_keys = 1000;
+    c.max_throttled = 1024;
+    c.policy = pol;
+    c.npolicy = 1;
+    c.summary_file = shm_name;
+    c.counters_file = ct_name;
+    c.gid = -1;
+    c.publish_interval_ms = 100;
+    c.heartbeat_interval_ms = 1000;
+    if ((sc = sc_create(&c, err, sizeof(err))) == 0)
+	fail_msg("sc_create: %s", err);
+    sc_reconcile(sc, at(NOW, MONO));
+    sc_publish(sc, at(NOW, MONO));
+    assert_int_equal(published("d5.p0.example", &t), 1);
+    assert_int_equal(t.kept, QS_KEPT_QUEUE | QS_KEPT_HOLD_TIME);
+    assert_int_equal(t.last_pressure_ms, 0);
+    delete(5);
+    settle(sc);
+
+    /* The milter held one at P; hold time over at m0 + 300000. */
+    m = (CT_MATCH) {0, "flood", QS_KEY_SENDER_DOMAIN,
+		    qs_key_hash(QS_KEY_SENDER_DOMAIN, "d5.p0.example", 13),
+		    QS_ACTION_HOLD, QS_ACTION_HOLD, 0};
+    ct_count_match(w, &m, P * 1000000);
+    sc_publish(sc, at_ms(w0 + 320000, m0 + 320000));
+    assert_int_equal(published("d5.p0.example", &t), 1);
+    assert_int_equal(t.kept, QS_KEPT_PRESSURE);
+    assert_int_equal(t.count, 0);
+    assert_int_equal(t.last_pressure_ms, w0 + 310000);
+
+    /* Due at P + 60000 even before the heartbeat. */
+    sc_publish(sc, at_ms(w0 + 369400, m0 + 369400));
+    assert_int_equal(sc_publish_due(sc, at_ms(w0 + 369500, m0 + 369500)),
+		     500);
+    sc_publish(sc, at_ms(w0 + 369999, m0 + 369999));
+    assert_int_equal(published("d5.p0.example", &t), 1);
+    sc_publish(sc, at_ms(w0 + 370000, m0 + 370000));
+    assert_int_equal(published("d5.p0.example", &t), 0);
+    /* Nothing throttled: only the heartbeat is due. */
+    assert_int_equal(sc_publish_due(sc, at_ms(w0 + 370500, m0 + 370500)),
+		     500);
+    sc_destroy(sc);
+    ct_writer_close(w);
+    unlink(ct_name);
+}
+
 int
 main(void)
 {
@@ -516,6 +603,9 @@ main(void)
 	cmocka_unit_test(clock_steps_move_no_schedule),
 	cmocka_unit_test(special_files_never_opened),
 	cmocka_unit_test(reconcile_skips_unchanged),
+	/* Last: the ones above expect the queue directories as the
+	 * earlier tests left them. */
+	cmocka_unit_test(pressure_keeps_and_releases_exactly),
     };
     log_set_level(LOGL_ERR);		/* no "throttle on" for every key */
     return cmocka_run_group_tests_name("scanner", tests, setup, teardown);

@@ -20,6 +20,7 @@ static const TH_POLICY flood = {
     0.5,				/* min_share */
     0.8,				/* release_ratio */
     300,				/* min_hold_time */
+    0,					/* pressure_time: off */
 };
 
 /* One step with one policy and up to two keys. */
@@ -186,6 +187,184 @@ hold_on_its_own_clock(void **state)
     th_state_free(&b);
 }
 
+/*
+ * Release conditions (throttle.h): a throttled key stays while any one of
+ * min_hold_time, pressure and the queue keeps it.  Times in milliseconds,
+ * as the scanner passes them: min_hold_time 300 s, pressure_time 60 s.
+ * Each test below sets exactly one condition at its boundary and the
+ * other two well released.
+ */
+static const TH_POLICY msp = {
+    "flood", QS_KEY_SENDER_DOMAIN, QS_ACTION_HOLD,
+    100, 50, 0.5, 0.8,
+    300000,				/* min_hold_time, ms */
+    60000,				/* pressure_time, ms */
+};
+
+#define M0	5000			/* monotonic ms at entry */
+
+/* One step of msp with spam at (total, count) and, if last is not
+ * TH_NEVER, the milter's last turned-away spam message at 'last'. */
+static void
+mstep(const TH_STATE *prev, TH_STATE *next, int64_t now, uint32_t total,
+      uint32_t count, int64_t last)
+{
+    TH_COUNT c[1] = {{"spam.example", 12, count}};
+    TH_INPUT in = {total, c, 1};
+    TH_PRESSURE pk[1] = {{"spam.example", 12, last}};
+    TH_PRESSURE_IN pr = {pk, last == TH_NEVER ? 0 : 1};
+
+    assert_int_equal(th_step_pressure(&msp, 1, &in, &pr, prev, now, next),
+		     0);
+}
+
+/* Entered at M0 with (200, 100), no pressure yet. */
+static void
+mentered(TH_STATE *a)
+{
+    mstep(0, a, M0, 200, 100, TH_NEVER);
+    assert_non_null(spam(a));
+    assert_int_equal(spam(a)->kept, TH_KEPT_QUEUE | TH_KEPT_HOLD_TIME);
+    assert_int_equal(spam(a)->hold_until, M0 + 300000);
+    assert_true(spam(a)->last_pressure == TH_NEVER);
+}
+
+/* min_hold_time alone: queue empty, no pressure; exact to the ms. */
+static void
+release_by_hold_time_alone(void **state)
+{
+    TH_STATE a, b;
+
+    (void) state;
+    mentered(&a);
+    mstep(&a, &b, M0 + 299999, 0, 0, TH_NEVER);
+    assert_non_null(spam(&b));
+    assert_int_equal(spam(&b)->kept, TH_KEPT_HOLD_TIME);
+    assert_int_equal(th_next_deadline(&msp, &b, M0 + 299999), M0 + 300000);
+    th_state_free(&b);
+    mstep(&a, &b, M0 + 300000, 0, 0, TH_NEVER);
+    assert_null(spam(&b));
+    th_state_free(&a);
+    th_state_free(&b);
+}
+
+/* Pressure alone: after the hold time, queue empty; the milter turned a
+ * message away at P.  Kept until P + 60 s, exactly. */
+static void
+release_by_pressure_alone(void **state)
+{
+    const int64_t P = M0 + 310000;
+    TH_STATE a, b, c;
+
+    (void) state;
+    mentered(&a);
+    mstep(&a, &b, P + 1, 0, 0, P);
+    assert_non_null(spam(&b));
+    assert_int_equal(spam(&b)->kept, TH_KEPT_PRESSURE);
+    assert_int_equal(spam(&b)->last_pressure, P);
+    assert_int_equal(th_next_deadline(&msp, &b, P + 1), P + 60000);
+    /* No new pressure: the one remembered keeps it to P + 59999. */
+    mstep(&b, &c, P + 59999, 0, 0, TH_NEVER);
+    assert_non_null(spam(&c));
+    assert_int_equal(spam(&c)->kept, TH_KEPT_PRESSURE);
+    th_state_free(&c);
+    mstep(&b, &c, P + 60000, 0, 0, TH_NEVER);
+    assert_null(spam(&c));
+    th_state_free(&c);
+    /* An older pressure report does not move it back. */
+    mstep(&b, &c, P + 60000, 0, 0, P - 1000);
+    assert_null(spam(&c));
+    th_state_free(&a);
+    th_state_free(&b);
+    th_state_free(&c);
+}
+
+/* A pressure time in the future counts as now: it keeps the key for
+ * pressure_time, never longer. */
+static void
+pressure_never_after_now(void **state)
+{
+    const int64_t N = M0 + 400000;
+    TH_STATE a, b, c;
+
+    (void) state;
+    mentered(&a);
+    mstep(&a, &b, N, 0, 0, INT64_MAX);
+    assert_int_equal(spam(&b)->last_pressure, N);
+    mstep(&b, &c, N + 60000, 0, 0, TH_NEVER);
+    assert_null(spam(&c));
+    th_state_free(&a);
+    th_state_free(&b);
+    th_state_free(&c);
+}
+
+/* The queue alone, after the hold time and without pressure: each of
+ * total, count and share decides by itself at its release value. */
+static void
+release_by_queue_alone(void **state)
+{
+    const int64_t N = M0 + 400000;
+    TH_STATE a, b;
+
+    (void) state;
+    mentered(&a);
+    mstep(&a, &b, N, 80, 40, TH_NEVER);		/* all at the values */
+    assert_non_null(spam(&b));
+    assert_int_equal(spam(&b)->kept, TH_KEPT_QUEUE);
+    th_state_free(&b);
+    mstep(&a, &b, N, 79, 79, TH_NEVER);		/* total 79 < 80 */
+    assert_null(spam(&b));
+    th_state_free(&b);
+    mstep(&a, &b, N, 1000, 39, TH_NEVER);	/* count 39 < 40 */
+    assert_null(spam(&b));
+    th_state_free(&b);
+    mstep(&a, &b, N, 1000, 399, TH_NEVER);	/* share 0.399 < 0.4 */
+    assert_null(spam(&b));
+    th_state_free(&b);
+    mstep(&a, &b, N, 1000, 400, TH_NEVER);	/* share 0.4 */
+    assert_non_null(spam(&b));
+    th_state_free(&a);
+    th_state_free(&b);
+}
+
+/* pressure_time 0: pressure never keeps a key. */
+static void
+pressure_off(void **state)
+{
+    TH_POLICY p = msp;
+    TH_COUNT c[1] = {{"spam.example", 12, 0}};
+    TH_INPUT in = {0, c, 1};
+    TH_PRESSURE pk[1] = {{"spam.example", 12, M0 + 399999}};
+    TH_PRESSURE_IN pr = {pk, 1};
+    TH_STATE a, b;
+
+    (void) state;
+    p.pressure_time = 0;
+    mentered(&a);
+    assert_int_equal(th_step_pressure(&p, 1, &in, &pr, &a, M0 + 400000, &b),
+		     0);
+    assert_null(spam(&b));
+    assert_int_equal(th_next_deadline(&p, &a, M0 + 300000), INT64_MAX);
+    th_state_free(&a);
+    th_state_free(&b);
+}
+
+static void
+kept_names(void **state)
+{
+    char    buf[64];
+
+    (void) state;
+    assert_string_equal(th_kept_names(0, buf, sizeof(buf)), "");
+    assert_string_equal(th_kept_names(TH_KEPT_QUEUE | TH_KEPT_HOLD_TIME
+				      | TH_KEPT_PRESSURE, buf, sizeof(buf)),
+			"queue,min_hold_time,pressure");
+    assert_string_equal(th_kept_names(TH_KEPT_PRESSURE, buf, sizeof(buf)),
+			"pressure");
+    assert_string_equal(th_kept_names(TH_KEPT_HOLD_TIME | TH_KEPT_PRESSURE,
+				      buf, 14), "min_hold_time");
+}
+
 int
 main(void)
 {
@@ -196,6 +375,12 @@ main(void)
 	cmocka_unit_test(leaves_on_count_or_queue),
 	cmocka_unit_test(two_policies),
 	cmocka_unit_test(hold_on_its_own_clock),
+	cmocka_unit_test(release_by_hold_time_alone),
+	cmocka_unit_test(release_by_pressure_alone),
+	cmocka_unit_test(pressure_never_after_now),
+	cmocka_unit_test(release_by_queue_alone),
+	cmocka_unit_test(pressure_off),
+	cmocka_unit_test(kept_names),
     };
 
     return cmocka_run_group_tests_name("throttle", tests, 0, 0);
