@@ -110,7 +110,7 @@ $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/libqshape.a
 
 # The tests of the scanner's modules link them, without its main().
 SCAND_MODS = $(filter-out src/scand/scand.c,$(SCAND_SRC))
-SCAND_TESTS = scanner sc_body watch
+SCAND_TESTS = scanner sc_body watch reconcile
 $(SCAND_TESTS:%=$(B)/tests/unit/test_%.o) \
     $(SCAND_TESTS:%=$(B)/asan/tests/unit/test_%.o): CPPFLAGS += -Isrc/scand
 $(SCAND_TESTS:%=$(B)/test_%): $(B)/test_%: $(B)/tests/unit/test_%.o \
