@@ -108,6 +108,10 @@ $(B)/test_%: $(B)/tests/unit/test_%.o $(B)/libqshape.a
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
+# test_throttle injects allocation failures into the module's calls.
+$(B)/test_throttle $(B)/asan/test_throttle: LDLIBS += \
+	  -Wl,--wrap=malloc -Wl,--wrap=realloc
+
 # The tests of the scanner's modules link them, without its main().
 SCAND_MODS = $(filter-out src/scand/scand.c,$(SCAND_SRC))
 SCAND_TESTS = scanner sc_body watch reconcile

@@ -12,6 +12,37 @@
 #include "qshape/summary.h"
 #include "throttle.h"
 
+/*
+ * Allocation failures, injected: the Makefile links this test with
+ * --wrap=malloc and --wrap=realloc, so the module's calls come here.
+ * fail_after < 0: never fail; else that many calls succeed, then all fail.
+ */
+extern void *__real_malloc(size_t);
+extern void *__real_realloc(void *, size_t);
+extern void *__wrap_malloc(size_t);
+extern void *__wrap_realloc(void *, size_t);
+static int fail_after = -1;
+
+void   *
+__wrap_malloc(size_t n)
+{
+    if (fail_after == 0)
+	return 0;
+    if (fail_after > 0)
+	fail_after--;
+    return __real_malloc(n);
+}
+
+void   *
+__wrap_realloc(void *p, size_t n)
+{
+    if (fail_after == 0)
+	return 0;
+    if (fail_after > 0)
+	fail_after--;
+    return __real_realloc(p, n);
+}
+
 #define T0	1700000000
 
 static const TH_POLICY flood = {
@@ -448,6 +479,78 @@ second_policy_state(void **state)
     th_state_free(&b);
 }
 
+/* th_state_free() leaves an empty state: freeing it again is harmless. */
+static void
+free_leaves_empty(void **state)
+{
+    TH_STATE a;
+
+    (void) state;
+    step(0, &a, T0, 200, 100, 0);
+    assert_int_equal(a.n, 1);
+    th_state_free(&a);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(a.cap, 0);
+    assert_null(a.entry);
+    th_state_free(&a);
+    assert_null(th_find(&a, 0, "spam.example", 12));
+}
+
+/*
+ * Out of memory at each allocation of a step (the entry array, each
+ * key, the array's growth): th_step() returns -1 with next empty, and
+ * the previous state is untouched.
+ */
+static void
+out_of_memory(void **state)
+{
+    TH_POLICY p = with(1, 1, 0.001);
+    TH_COUNT c[20];
+    char    name[20][16];
+    TH_INPUT in = {1000, c, 20};
+    TH_STATE a, b;
+    int     k, ok = 0;
+    size_t  i;
+
+    (void) state;
+    for (i = 0; i < 20; i++) {
+	snprintf(name[i], sizeof(name[i]), "k%zu.example", i);
+	c[i] = (TH_COUNT) {name[i], strlen(name[i]), 5};
+    }
+    assert_int_equal(th_step(&p, 1, &in, 0, T0, &a), 0);
+    assert_int_equal(a.n, 20);
+    /* 20 stay, then 20 keys: 1 + 20 + 1 (growth at 16) + 20 calls. */
+    for (k = 0; k < 60; k++) {
+	int     rc;
+
+	fail_after = k;
+	rc = th_step(&p, 1, &in, &a, T0 + 1, &b);
+	fail_after = -1;
+	if (rc == 0) {
+	    ok++;
+	    assert_int_equal(b.n, 20);
+	} else {
+	    assert_int_equal(rc, -1);
+	    assert_int_equal(b.n, 0);
+	    assert_null(b.entry);
+	}
+	th_state_free(&b);
+	assert_int_equal(a.n, 20);
+	assert_string_equal(a.entry[19].key, "k19.example");
+    }
+    /* Fails with 0..21 successful calls (array, 16 keys, growth, 4
+     * keys), succeeds from 22 on. */
+    assert_int_equal(ok, 60 - 22);
+    /* New keys entering fail the same way. */
+    fail_after = 0;
+    assert_int_equal(th_step(&p, 1, &in, 0, T0, &b), -1);
+    fail_after = 1;
+    assert_int_equal(th_step(&p, 1, &in, 0, T0, &b), -1);
+    fail_after = -1;
+    assert_int_equal(b.n, 0);
+    th_state_free(&a);
+}
+
 int
 main(void)
 {
@@ -465,6 +568,8 @@ main(void)
 	cmocka_unit_test(hold_boundaries),
 	cmocka_unit_test(many_keys_and_lookups),
 	cmocka_unit_test(second_policy_state),
+	cmocka_unit_test(free_leaves_empty),
+	cmocka_unit_test(out_of_memory),
     };
 
     return cmocka_run_group_tests_name("throttle", tests, 0, 0);
