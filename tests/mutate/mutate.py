@@ -33,6 +33,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -471,6 +472,8 @@ def main():
         return 0
     eq = load_equivalent(args.root)
     t0 = time.time()
+    # SIGTERM and SIGINT: remove the scratch copies on the way out.
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
     scratches = [Scratch(args.root, "/tmp") for _ in range(args.jobs)]
     try:
         for s in scratches:
@@ -497,7 +500,8 @@ def main():
                         i + 1, len(muts), st, by, muts[i][1]))
                     sys.stderr.flush()
 
-        th = [threading.Thread(target=worker, args=(s,)) for s in scratches]
+        th = [threading.Thread(target=worker, args=(s,), daemon=True)
+              for s in scratches]
         for t in th:
             t.start()
         for t in th:
