@@ -41,12 +41,13 @@ import threading
 import time
 
 # The decision core.  None: every function; else only the named ones.
+# Then how many mutants of the file to run (None: all, else a sample).
 TARGETS = [
-    ("src/shape/throttle.c", None),
-    ("src/shape/verdict.c", None),
-    ("src/shape/index.c", ["ix_policy_input", "scratch"]),
-    ("src/shape/qtab.c", None),
-    ("src/shape/conf.c", None),
+    ("src/shape/throttle.c", None, None),
+    ("src/shape/verdict.c", None, 45),
+    ("src/shape/index.c", ["ix_policy_input", "scratch"], None),
+    ("src/shape/qtab.c", None, 45),
+    ("src/shape/conf.c", None, 45),
 ]
 
 # The unit tests to run first for a file (its own); then the rest.
@@ -279,15 +280,19 @@ def mutants_of(path, src, names):
 
 
 def all_mutants(root, seed, per_file):
-    rng = random.Random(seed)
+    """The mutants to run: per file all, or a sample of its cap (or of
+    per_file, if given: 0 means all)."""
     chosen, totals = [], {}
-    for path, names in TARGETS:
+    for path, names, cap in TARGETS:
         with open(os.path.join(root, path)) as f:
             src = f.read()
         ms = mutants_of(path, src, names)
         totals[path] = len(ms)
-        if per_file and len(ms) > per_file:
-            keep = sorted(rng.sample(range(len(ms)), per_file))
+        if per_file is not None:
+            cap = per_file or None
+        if cap and len(ms) > cap:
+            rng = random.Random("%d:%s" % (seed, path))
+            keep = sorted(rng.sample(range(len(ms)), cap))
             ms = [ms[k] for k in keep]
         chosen += [(path,) + m for m in ms]
     return chosen, totals
@@ -321,9 +326,13 @@ class Scratch:
             self.dir + "/tests/unit") if p.startswith("test_")
             and p.endswith(".c"))
 
-    def make(self):
-        targets = ["build/qshapectl", "build/qgen", "build/addrq"] + \
-            ["build/" + u for u in self.units]
+    def make(self, units=None):
+        """Build the given unit tests, or everything the tiers run."""
+        if units is not None:
+            targets = ["build/" + u for u in units]
+        else:
+            targets = ["build/qshapectl", "build/qgen", "build/addrq"] + \
+                ["build/" + u for u in self.units]
         return sh(["make", "-s", "-j1"] + targets, self.dir)
 
     def order(self, path):
@@ -332,9 +341,15 @@ class Scratch:
                 and u not in SLOW_LAST]
         return first + rest + [u for u in SLOW_LAST if u in self.units]
 
-    def run(self, path, deep=True):
-        """'killed', 'timeout' or 'survived', and the test that decided."""
+    def run(self, path, deep=True, built=()):
+        """'killed', 'timeout' or 'survived', and the test that decided.
+        The tests in 'built' are built; the rest are built here."""
+        built_all = not built
         for u in self.order(path):
+            if u not in built and not built_all:
+                if self.make() != 0:
+                    return "build", "-"
+                built_all = True
             rc = sh(["./build/" + u], self.dir, timeout=60)
             if rc == "timeout":
                 return "timeout", u
@@ -373,9 +388,12 @@ class Scratch:
         try:
             with open(full, "w") as f:
                 f.write(orig[:a] + repl + orig[b:])
-            if self.make() != 0:
+            # The file's own tests first: most mutants die there, before
+            # the other programs are linked again.
+            first = [u for u in FIRST.get(path, []) if u in self.units]
+            if self.make(first) != 0:
                 return "build", "-"
-            return self.run(path, deep)
+            return self.run(path, deep, built=first)
         finally:
             with open(full, "w") as f:
                 f.write(orig)
@@ -400,13 +418,15 @@ def load_equivalent(root):
 def report(results, totals, eq, args, elapsed, out):
     lines = []
     w = lines.append
-    w("mutation tier: seed %d, at most %s mutants per file, %d s"
-      % (args.seed, args.per_file or "all", elapsed))
+    w("mutation tier: seed %d, %s, %d s" % (
+        args.seed, "sampled as TARGETS says" if args.per_file is None
+        else "at most %d per file" % args.per_file if args.per_file
+        else "every mutant", elapsed))
     w("%-22s %6s %6s %6s %6s %6s %6s %6s %7s" % (
         "file", "made", "run", "killed", "timeout", "surv", "equiv",
         "build", "score"))
     gk = gd = 0
-    for path, _ in TARGETS:
+    for path, _, _ in TARGETS:
         rs = [r for r in results if r[0][0] == path]
         if not rs:
             continue
@@ -432,7 +452,7 @@ def report(results, totals, eq, args, elapsed, out):
                            "  (" + why + ")" if why else ""))
     stale = sorted(set(eq) - {m[1] for m, _, _ in results})
     made = set()
-    for path, names in TARGETS:
+    for path, names, _ in TARGETS:
         with open(os.path.join(args.root, path)) as f:
             made |= {x[0] for x in mutants_of(path, f.read(), names)}
     for mid in stale:
@@ -452,7 +472,8 @@ def report(results, totals, eq, args, elapsed, out):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--per-file", type=int, default=90)
+    ap.add_argument("--per-file", type=int, default=None,
+                    help="mutants per file (0: all); default: TARGETS'")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--only", action="append")
