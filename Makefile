@@ -3,6 +3,7 @@
 #   make            build the programs into build/
 #   make demo       a flood through a private Postfix, with the milter
 #   make check      install missing Debian packages, build, run every tier
+#   make mutate     the mutation tier: how many plausible bugs the tests catch
 #   make bench      benchmarks, with ratios against peers run alongside
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make uninstall  what install put there (not the config, users, groups)
@@ -191,6 +192,11 @@ test-unit: $(UNIT) $(UNIT_ASAN)
 check-unit: $(UNIT)
 	sh tests/run-all $(B) unit
 
+# The mutation tier (tests/mutate/README), outside check: one-token
+# mutants of the decision core, each against the fast tiers.
+mutate: deps
+	python3 tests/mutate/mutate.py $(MUTATE_FLAGS)
+
 demo: deps all
 	sh demo/run $(B)
 
@@ -244,7 +250,7 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all progs deps check test-unit check-unit demo bench install uninstall clean
+.PHONY: all progs deps check test-unit check-unit mutate demo bench install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
