@@ -109,8 +109,9 @@ $(B)/test_%: $(B)/tests/unit/test_%.o $(B)/libqshape.a
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
-# test_throttle injects allocation failures into the module's calls.
-$(B)/test_throttle $(B)/asan/test_throttle: LDLIBS += \
+# These tests inject allocation failures (tests/unit/failmalloc.h).
+FAILMALLOC = throttle verdict
+$(FAILMALLOC:%=$(B)/test_%) $(FAILMALLOC:%=$(B)/asan/test_%): LDLIBS += \
 	  -Wl,--wrap=malloc -Wl,--wrap=realloc
 
 # The tests of the scanner's modules link them, without its main().

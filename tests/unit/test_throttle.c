@@ -12,36 +12,7 @@
 #include "qshape/summary.h"
 #include "throttle.h"
 
-/*
- * Allocation failures, injected: the Makefile links this test with
- * --wrap=malloc and --wrap=realloc, so the module's calls come here.
- * fail_after < 0: never fail; else that many calls succeed, then all fail.
- */
-extern void *__real_malloc(size_t);
-extern void *__real_realloc(void *, size_t);
-extern void *__wrap_malloc(size_t);
-extern void *__wrap_realloc(void *, size_t);
-static int fail_after = -1;
-
-void   *
-__wrap_malloc(size_t n)
-{
-    if (fail_after == 0)
-	return 0;
-    if (fail_after > 0)
-	fail_after--;
-    return __real_malloc(n);
-}
-
-void   *
-__wrap_realloc(void *p, size_t n)
-{
-    if (fail_after == 0)
-	return 0;
-    if (fail_after > 0)
-	fail_after--;
-    return __real_realloc(p, n);
-}
+#include "failmalloc.h"		/* allocation failures: out_of_memory */
 
 #define T0	1700000000
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "failmalloc.h"		/* allocation failures: out_of_memory */
 #include "verdict.h"
 
 /* Policies 0..4: sender_domain tempfail, parent_domain hold, client
@@ -520,6 +521,38 @@ exemption_edges(void **state)
     assert_int_equal(v.why, VD_EXEMPT_NETWORK);	/* before its policy */
 }
 
+/* No memory for a long sender's keys: the fail mode, as for a failed
+ * lookup, never a crash or a verdict on half-made keys. */
+static void
+out_of_memory(void **state)
+{
+    static char addr[3000];
+    VD_VERDICT v;
+
+    (void) state;
+    addr[0] = '<';
+    memset(addr + 1, 'a', 2000);
+    snprintf(addr + 2001, sizeof(addr) - 2001, "@flood.example>");
+    fail_after = 0;
+    v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    fail_after = -1;
+    assert_int_equal(v.why, VD_FAIL_LOOKUP);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
+    assert_int_equal(v.policy, -1);
+    cf->fail_mode = QC_FAIL_TEMPFAIL;
+    fail_after = 0;
+    v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    fail_after = -1;
+    cf->fail_mode = QC_FAIL_ACCEPT;
+    assert_int_equal(v.why, VD_FAIL_LOOKUP);
+    assert_int_equal(v.action, QS_ACTION_TEMPFAIL);
+    /* A short sender needs no allocation. */
+    fail_after = 0;
+    v = decide("<spam@flood.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    fail_after = -1;
+    assert_int_equal(v.why, VD_MATCH);
+}
+
 int
 main(void)
 {
@@ -535,6 +568,7 @@ main(void)
 	cmocka_unit_test(why_names),
 	cmocka_unit_test(long_senders),
 	cmocka_unit_test(exemption_edges),
+	cmocka_unit_test(out_of_memory),
     };
 
     return cmocka_run_group_tests_name("verdict", tests, setup, teardown);
