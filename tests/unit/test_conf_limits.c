@@ -256,6 +256,8 @@ value_checks(void **state)
 	       "~:1: scanner.pid_file: contains a control character");
     text_fails("scanner = { pid_file = \"/run/a\\x7f.pid\"; };\n",
 	       "~:1: scanner.pid_file: contains a control character");
+    text_loads("queue_directory = \"\";\n");	/* empty: Postfix's */
+    text_loads("policies = ( );\n");
     text_fails("scanner = { pid_file = \"run/a.pid\"; };\n",
 	       "~:1: scanner.pid_file: \"run/a.pid\" is not an absolute path");
 
@@ -295,6 +297,11 @@ policy_derived(void **state)
     assert_int_equal(c->policies[0].local_action, QC_ACTION_HOLD);
     /* scanner.queues: incoming active deferred hold maildrop */
     assert_int_equal(c->policies[0].queue_mask, (1u << 2) | (1u << 0));
+    qc_free(c);
+    /* "4ever" is no enhanced status code (a digit, then a dot). */
+    c = loads(POL("reply = \"451 4ever busy\";"));
+    assert_string_equal(c->policies[0].reply_xcode, "");
+    assert_string_equal(c->policies[0].reply_text, "4ever busy");
     qc_free(c);
     c = loads(POL("reply = \"451 Too much mail\";"));
     assert_string_equal(c->policies[0].reply_code, "451");

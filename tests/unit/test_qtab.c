@@ -402,6 +402,69 @@ name_fits(void **state)
     qt_destroy(t);
 }
 
+/* Headings past the largest double print as Perl prints them: Inf. */
+static void
+infinite_headings(void **state)
+{
+    QTAB   *t = make("4", "1e308", 0, 0);
+    char   *out;
+
+    (void) state;
+    out = render(t, 0, 0);
+    assert_non_null(strstr(out, "  T 1e+308 Inf Inf Inf+\n"));
+    assert_int_equal(strspn(out, " "), 59);	/* 80 - 3 - 7 - 4 - 4 - 5 */
+    assert_null(strstr(out, "-Inf"));
+    free(out);
+    qt_destroy(t);
+}
+
+/* A merge carries every bucket, the last one too. */
+static void
+merge_last_bucket(void **state)
+{
+    QTAB   *a = make("3", 0, 0, 0), *b = make("3", 0, 0, 0);
+    char   *out;
+
+    (void) state;
+    qt_add(a, S("x@one.example"), 3);
+    qt_add(b, S("y@one.example"), 3);
+    qt_add(b, S("z@two.example"), 1);
+    qt_merge(a, b);
+    out = render(a, 0, 1);
+    assert_string_equal(out,
+	"{\"buckets\":[\"5\",\"10\",\"10+\"],\"total\":{\"count\":3,"
+	"\"buckets\":[1,0,2]},\"rows\":["
+	"{\"name\":\"one.example\",\"count\":2,\"buckets\":[0,0,2]},"
+	"{\"name\":\"two.example\",\"count\":1,\"buckets\":[1,0,0]}]}\n");
+    free(out);
+    qt_destroy(a);
+    qt_destroy(b);
+}
+
+/* JSON names: quote and backslash escaped, control and non-ASCII bytes
+ * as \u00XX, the rest as is; "extra" appended. */
+static void
+json_names(void **state)
+{
+    QTAB   *t = make("1", 0, 0, 0);
+    static const uint64_t one[] = {1, 1};
+    char   *buf = 0;
+    size_t  len = 0;
+    FILE   *fp;
+
+    (void) state;
+    qt_add_key(t, S("a\"b\\c\x1f\x20~\x7f\xc3"), one);
+    fp = open_memstream(&buf, &len);
+    qt_print_json(t, fp, 0, "\"x\":1");
+    fclose(fp);
+    assert_string_equal(buf,
+	"{\"buckets\":[\"0+\"],\"total\":{\"count\":1,\"buckets\":[1]},"
+	"\"rows\":[{\"name\":\"a\\\"b\\\\c\\u001f ~\\u007f\\u00c3\","
+	"\"count\":1,\"buckets\":[1]}],\"x\":1}\n");
+    free(buf);
+    qt_destroy(t);
+}
+
 static void
 numbers(void **state)
 {
@@ -442,6 +505,9 @@ main(void)
 	cmocka_unit_test(column_widths),
 	cmocka_unit_test(domain_width),
 	cmocka_unit_test(name_fits),
+	cmocka_unit_test(infinite_headings),
+	cmocka_unit_test(merge_last_bucket),
+	cmocka_unit_test(json_names),
     };
 
     return cmocka_run_group_tests_name("qtab", tests, 0, 0);

@@ -71,6 +71,14 @@ lookup(void *ctx, int kind, const char *key, size_t len, uint64_t digest,
     (void) ctx;
     if (lookup_fails)
 	return -1;
+    /* Any sender key over 300 bytes starting "long" is throttled. */
+    if (kind == QS_KEY_SENDER && len > 300 && memcmp(key, "long", 4) == 0
+	&& cf->policies[4].digest == digest) {
+	memset(out, 0, sizeof(*out));
+	out->kind = (uint8_t) kind;
+	out->policy = 4;
+	return 1;
+    }
     for (i = 0; i < sizeof(throttled) / sizeof(throttled[0]); i++) {
 	if (throttled[i].kind == kind && strlen(throttled[i].key) == len
 	    && cf->policies[throttled[i].policy].digest == digest
@@ -553,6 +561,28 @@ out_of_memory(void **state)
     assert_int_equal(v.why, VD_MATCH);
 }
 
+/* A matched key longer than the summary's keys is reported by its first
+ * QS_KEY_BYTES - 1 bytes. */
+static void
+long_key(void **state)
+{
+    static char addr[600], want[QS_KEY_BYTES];
+    VD_VERDICT v;
+
+    (void) state;
+    snprintf(addr, sizeof(addr), "<long");
+    memset(addr + 5, 'x', 400);
+    snprintf(addr + 405, sizeof(addr) - 405, "@evil.example>");
+    v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_MATCH);
+    assert_int_equal(v.policy, 4);
+    memcpy(want, addr + 1, QS_KEY_BYTES - 1);
+    want[QS_KEY_BYTES - 1] = 0;
+    assert_int_equal(strlen(v.key), QS_KEY_BYTES - 1);
+    assert_string_equal(v.key, want);
+    assert_string_equal(v.sender_key, want);
+}
+
 int
 main(void)
 {
@@ -569,6 +599,7 @@ main(void)
 	cmocka_unit_test(long_senders),
 	cmocka_unit_test(exemption_edges),
 	cmocka_unit_test(out_of_memory),
+	cmocka_unit_test(long_key),
     };
 
     return cmocka_run_group_tests_name("verdict", tests, setup, teardown);
