@@ -495,9 +495,22 @@ def main():
                     help="unit tests only (no data/system tiers)")
     ap.add_argument("--out", default="build/mutate")
     ap.add_argument("--root", default=os.getcwd())
+    ap.add_argument("--report", metavar="RESULTS",
+                    help="only print the report of a run's results.txt")
     args = ap.parse_args()
 
     muts, totals = all_mutants(args.root, args.seed, args.per_file)
+    if args.report:
+        # The report again, from a run's results.txt and the current
+        # equivalent.txt (the sources must be those of the run).
+        byname = {m[1]: m for m in muts}
+        results = []
+        for line in open(args.report):
+            st, by, mid = line.rstrip("\n").split(" ", 2)
+            results.append((byname[mid], st, by))
+        report(results, totals, load_equivalent(args.root), args, 0,
+               args.out)
+        return 0
     if args.only:
         muts = [m for m in muts if m[1] in args.only or
                 any(m[1].startswith(o) for o in args.only)]

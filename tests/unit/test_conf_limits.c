@@ -331,6 +331,51 @@ policy_derived(void **state)
 	       "policies[0])");
 }
 
+/*
+ * Policy identity (what the milter compares with the scanner's summary):
+ * a policy's digest follows its settings, defaults included, and not its
+ * place; the set's digest follows the order.
+ */
+static void
+policy_identity(void **state)
+{
+    QC_CONFIG *a, *b;
+    uint64_t p0, q0;
+
+    (void) state;
+    a = loads("policies = ( { name = \"p\"; key = \"sender\"; "
+	      "action = \"log\"; },\n { name = \"q\"; key = \"sender\"; "
+	      "action = \"hold\"; } );\n");
+    p0 = a->policies[0].digest;
+    q0 = a->policies[1].digest;
+    assert_true(p0 != q0);
+    assert_true(p0 != 0 && a->policies_digest != 0);
+    /* The same settings, a default written out: the same digests. */
+    b = loads("policies = ( { name = \"p\"; key = \"sender\"; "
+	      "action = \"log\"; min_count = 50; },\n { name = \"q\"; "
+	      "key = \"sender\"; action = \"hold\"; } );\n");
+    assert_true(b->policies[0].digest == p0);
+    assert_true(b->policies_digest == a->policies_digest);
+    qc_free(b);
+    /* One setting changed: that policy's digest and the set's. */
+    b = loads("policies = ( { name = \"p\"; key = \"sender\"; "
+	      "action = \"log\"; min_count = 51; },\n { name = \"q\"; "
+	      "key = \"sender\"; action = \"hold\"; } );\n");
+    assert_true(b->policies[0].digest != p0);
+    assert_true(b->policies[1].digest == q0);
+    assert_true(b->policies_digest != a->policies_digest);
+    qc_free(b);
+    /* Reordered: each policy keeps its digest, the set's changes. */
+    b = loads("policies = ( { name = \"q\"; key = \"sender\"; "
+	      "action = \"hold\"; },\n { name = \"p\"; key = \"sender\"; "
+	      "action = \"log\"; } );\n");
+    assert_true(b->policies[0].digest == q0);
+    assert_true(b->policies[1].digest == p0);
+    assert_true(b->policies_digest != a->policies_digest);
+    qc_free(b);
+    qc_free(a);
+}
+
 int
 main(void)
 {
@@ -341,6 +386,7 @@ main(void)
 	cmocka_unit_test(vocabulary),
 	cmocka_unit_test(value_checks),
 	cmocka_unit_test(policy_derived),
+	cmocka_unit_test(policy_identity),
     };
 
     return cmocka_run_group_tests_name("conf_limits", tests, 0, 0);
