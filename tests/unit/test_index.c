@@ -276,6 +276,38 @@ policy_window_many(void **state)
     ix_destroy(ix);
 }
 
+/* Bucket edges as qshape's (5-minute ticks, geometric): under 300 s the
+ * first, 300..599 the second, 600..1199 the third; and the last bucket
+ * takes everything older. */
+static void
+bucket_edges(void **state)
+{
+    IX     *ix = ix_create(&geom);
+    static const struct {
+	int64_t age;
+	int     bucket;
+    } t[] = {{0, 1}, {299, 1}, {300, 2}, {599, 2}, {600, 3}, {1199, 3},
+	     {1200, 4}, {76799, 9}, {76800, 10}, {10000000, 10}};
+    uint32_t tot[QS_MAX_QUEUES][QS_MAX_BUCKETS + 1];
+    char    id[16];
+    size_t  i;
+    int     b;
+
+    (void) state;
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	QF_FACTS f = facts("s@b.example", 0, 0, 0, NOW - t[i].age);
+
+	snprintf(id, sizeof(id), "BKT%02zu", i);
+	ix_put(ix, id, ACTIVE, &f, 0);
+	ix_queue_totals(ix, NOW, tot);
+	assert_int_equal(tot[ACTIVE][0], 1);
+	for (b = 1; b <= 10; b++)
+	    assert_int_equal(tot[ACTIVE][b], b == t[i].bucket);
+	ix_remove(ix, id);
+    }
+    ix_destroy(ix);
+}
+
 /* Compare two indexes key kind by key kind, row by row. */
 static void
 same_counts(IX *a, IX *b, size_t top)
@@ -666,6 +698,7 @@ main(void)
 	cmocka_unit_test(policy_window),
 	cmocka_unit_test(policy_window_edges),
 	cmocka_unit_test(policy_window_many),
+	cmocka_unit_test(bucket_edges),
 	cmocka_unit_test(random_ops),
 	cmocka_unit_test(parents_stop_at_registrable),
 	cmocka_unit_test(long_senders_bounded),
