@@ -522,6 +522,33 @@ out_of_memory(void **state)
     th_state_free(&a);
 }
 
+/* A throttled key's count is its own, not that of a longer key it is a
+ * prefix of, whatever their order in the input. */
+static void
+count_of_own_key(void **state)
+{
+    TH_COUNT c[3] = {
+	{"spam.example.org", 16, 1},
+	{"spam.exampl", 11, 2},
+	{"spam.example", 12, 100},
+    };
+    TH_INPUT in = {200, c, 3};
+    TH_STATE a, b;
+
+    (void) state;
+    step(0, &a, T0, 200, 100, 0);
+    assert_int_equal(th_step(&flood, 1, &in, &a, T0 + 400, &b), 0);
+    assert_non_null(spam(&b));
+    assert_int_equal(spam(&b)->count, 100);
+    assert_int_equal(b.n, 1);
+    th_state_free(&b);
+    c[2].count = 79;			/* share 0.395: leaves */
+    assert_int_equal(th_step(&flood, 1, &in, &a, T0 + 400, &b), 0);
+    assert_int_equal(b.n, 0);
+    th_state_free(&b);
+    th_state_free(&a);
+}
+
 int
 main(void)
 {
@@ -541,6 +568,7 @@ main(void)
 	cmocka_unit_test(second_policy_state),
 	cmocka_unit_test(free_leaves_empty),
 	cmocka_unit_test(out_of_memory),
+	cmocka_unit_test(count_of_own_key),
     };
 
     return cmocka_run_group_tests_name("throttle", tests, 0, 0);
