@@ -226,12 +226,16 @@ policy_window_edges(void **state)
     assert_int_equal(in.nkeys, 2);
     assert_int_equal(in_count(&in, "three.example"), 2);
     assert_int_equal(in_count(&in, "edge.example"), 3);
-    /* Only the deferred queue. */
+    /* Only the deferred queue; an ID of one character counts too. */
     w.queue_mask = 1u << DEFERRED;
     ix_policy_input(ix, &w, NOW, &in);
     assert_int_equal(in.total, 1);
     assert_int_equal(in.nkeys, 1);
     assert_int_equal(in_count(&in, "three.example"), 1);
+    ix_put(ix, "Z", DEFERRED, &three, 0);
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 2);
+    assert_int_equal(in_count(&in, "three.example"), 2);
     ix_destroy(ix);
 }
 
