@@ -262,7 +262,7 @@ value_checks(void **state)
 	       "~:1: scanner.pid_file: \"run/a.pid\" is not an absolute path");
 
     /* Exempt senders: no space, no control, no <>. */
-    text_loads("exempt = { senders = [ \"a~@x\" ]; };\n");
+    text_loads("exempt = { senders = [ \"a~@x\", \"!a@x\" ]; };\n");
     text_fails("exempt = { senders = [ \"a b@x\" ]; };\n",
 	       "~:1: exempt.senders[0]: an address must not contain spaces "
 	       "or control characters");

@@ -71,8 +71,8 @@ lookup(void *ctx, int kind, const char *key, size_t len, uint64_t digest,
     (void) ctx;
     if (lookup_fails)
 	return -1;
-    /* Any sender key over 300 bytes starting "long" is throttled. */
-    if (kind == QS_KEY_SENDER && len > 300 && memcmp(key, "long", 4) == 0
+    /* Any sender key of 250 bytes or more starting "long" is throttled. */
+    if (kind == QS_KEY_SENDER && len >= 250 && memcmp(key, "long", 4) == 0
 	&& cf->policies[4].digest == digest) {
 	memset(out, 0, sizeof(*out));
 	out->kind = (uint8_t) kind;
@@ -562,25 +562,33 @@ out_of_memory(void **state)
 }
 
 /* A matched key longer than the summary's keys is reported by its first
- * QS_KEY_BYTES - 1 bytes. */
+ * QS_KEY_BYTES - 1 bytes; one that fits, whole.  Lengths around the edge:
+ * 254, 255 (= QS_KEY_BYTES - 1), 256, 257, and 418. */
 static void
 long_key(void **state)
 {
+    static const size_t lens[] = {254, 255, 256, 257, 418};
     static char addr[600], want[QS_KEY_BYTES];
     VD_VERDICT v;
+    size_t  i, keep;
 
     (void) state;
-    snprintf(addr, sizeof(addr), "<long");
-    memset(addr + 5, 'x', 400);
-    snprintf(addr + 405, sizeof(addr) - 405, "@evil.example>");
-    v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
-    assert_int_equal(v.why, VD_MATCH);
-    assert_int_equal(v.policy, 4);
-    memcpy(want, addr + 1, QS_KEY_BYTES - 1);
-    want[QS_KEY_BYTES - 1] = 0;
-    assert_int_equal(strlen(v.key), QS_KEY_BYTES - 1);
-    assert_string_equal(v.key, want);
-    assert_string_equal(v.sender_key, want);
+    for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	/* The sender key: "long" x... "@evil.example", lens[i] bytes. */
+	snprintf(addr, sizeof(addr), "<long");
+	memset(addr + 5, 'x', lens[i] - 17);
+	snprintf(addr + lens[i] - 12, sizeof(addr) - lens[i] + 12,
+		 "@evil.example>");
+	v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+	assert_int_equal(v.why, VD_MATCH);
+	assert_int_equal(v.policy, 4);
+	keep = lens[i] < QS_KEY_BYTES - 1 ? lens[i] : QS_KEY_BYTES - 1;
+	memcpy(want, addr + 1, keep);
+	want[keep] = 0;
+	assert_int_equal(strlen(v.key), keep);
+	assert_string_equal(v.key, want);
+	assert_string_equal(v.sender_key, want);
+    }
 }
 
 int
