@@ -481,6 +481,29 @@ numbers(void **state)
     assert_int_equal(qt_parse_num("1e1", &n), 0);
     assert_int_equal(n.is_int, 0);
     assert_true(n.d == 10.0);
+    /* Integers while every character is a digit, 0 and 9 included, up
+     * to 19 digits; a decimal form starting with any digit or '.'. */
+    assert_int_equal(qt_parse_num("10", &n), 0);
+    assert_int_equal(n.is_int, 1);
+    assert_int_equal(n.u, 10);
+    assert_int_equal(qt_parse_num("0", &n), 0);
+    assert_int_equal(n.is_int, 1);
+    assert_int_equal(n.u, 0);
+    assert_int_equal(qt_parse_num("9", &n), 0);
+    assert_int_equal(n.is_int, 1);
+    assert_int_equal(n.u, 9);
+    assert_int_equal(qt_parse_num("9999999999999999999", &n), 0);
+    assert_int_equal(n.is_int, 1);
+    assert_int_equal(qt_parse_num("10000000000000000000", &n), 0);
+    assert_int_equal(n.is_int, 0);
+    assert_true(n.d == 1e19);
+    assert_int_equal(qt_parse_num("9.5", &n), 0);
+    assert_int_equal(n.is_int, 0);
+    assert_true(n.d == 9.5);
+    assert_int_equal(qt_parse_num("0.5", &n), 0);
+    assert_true(n.d == 0.5);
+    assert_int_equal(qt_parse_num(".5", &n), 0);
+    assert_true(n.d == 0.5);
     assert_int_equal(qt_parse_num("abc", &n), -1);
     assert_int_equal(qt_parse_num("5x", &n), -1);
     assert_int_equal(qt_parse_num("", &n), -1);
