@@ -360,11 +360,12 @@ spec_line(const CFG_ITEM *it, char *buf, size_t len)
 	snprintf(buf, len, "Boolean; default\n.BR %s", it->idef ? "true"
 		 : "false");
 	return 1;
-    case CFG_STRINGS:
+    case CFG_STRINGS:			/* min 0: the exempt lists */
 	if (it->min == 0)
-	    return 0;
-	snprintf(buf, len, "Array of strings, %lld..%lld entries",
-		 (long long) it->min, (long long) it->max);
+	    snprintf(buf, len, "Array of strings; default empty");
+	else
+	    snprintf(buf, len, "Array of strings, %lld..%lld entries",
+		     (long long) it->min, (long long) it->max);
 	return 1;
     default:
 	return 0;

@@ -463,6 +463,15 @@ json_names(void **state)
 	"\"count\":1,\"buckets\":[1]}],\"x\":1}\n");
     free(buf);
     qt_destroy(t);
+    /* A single key shorter than "TOTAL" sorts before it: still a row. */
+    t = make("1", 0, 0, 0);
+    qt_add_key(t, S("a.b"), one);
+    buf = render(t, 0, 1);
+    assert_string_equal(buf,
+	"{\"buckets\":[\"0+\"],\"total\":{\"count\":1,\"buckets\":[1]},"
+	"\"rows\":[{\"name\":\"a.b\",\"count\":1,\"buckets\":[1]}]}\n");
+    free(buf);
+    qt_destroy(t);
 }
 
 static void
