@@ -44,10 +44,10 @@ import time
 # Then how many mutants of the file to run (None: all, else a sample).
 TARGETS = [
     ("src/shape/throttle.c", None, None),
-    ("src/shape/verdict.c", None, 40),
+    ("src/shape/verdict.c", None, 80),
     ("src/shape/index.c", ["ix_policy_input", "scratch"], None),
-    ("src/shape/qtab.c", None, 40),
-    ("src/shape/conf.c", None, 40),
+    ("src/shape/qtab.c", None, 80),
+    ("src/shape/conf.c", None, 80),
 ]
 
 # The unit tests to run first for a file (its own); then the rest.
@@ -478,7 +478,7 @@ def report(results, totals, eq, args, elapsed, out):
         f.write(text)
     with open(os.path.join(out, "results.txt"), "w") as f:
         for m, st, by in results:
-            f.write("%s %s %s\n" % (st, by, m[1]))
+            f.write("%s\t%s\t%s\n" % (st, by, m[1]))
     sys.stdout.write(text)
     return gk, gd
 
@@ -506,7 +506,12 @@ def main():
         byname = {m[1]: m for m in muts}
         results = []
         for line in open(args.report):
-            st, by, mid = line.rstrip("\n").split(" ", 2)
+            line = line.rstrip("\n")
+            if "\t" in line:
+                st, by, mid = line.split("\t", 2)
+            else:                       # older runs: spaces
+                st, by, mid = re.match(r"(\S+) (.*?) (\w+\.c:\d+:.*)$",
+                                       line).groups()
             results.append((byname[mid], st, by))
         report(results, totals, load_equivalent(args.root), args, 0,
                args.out)
