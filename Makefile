@@ -3,6 +3,7 @@
 #   make            build the programs into build/
 #   make demo       a flood through a private Postfix, with the milter
 #   make check      install missing Debian packages, build, run every tier
+#   make mutate     the mutation tier: how many plausible bugs the tests catch
 #   make bench      benchmarks, with ratios against peers run alongside
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make uninstall  what install put there (not the config, users, groups)
@@ -111,9 +112,14 @@ $(B)/test_%: $(B)/tests/unit/test_%.o $(B)/libqshape.a
 $(B)/asan/test_%: $(B)/asan/tests/unit/test_%.o $(B)/asan/libqshape.a
 	$(SAN_CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
+# These tests inject allocation failures (tests/unit/failmalloc.h).
+FAILMALLOC = throttle verdict
+$(FAILMALLOC:%=$(B)/test_%) $(FAILMALLOC:%=$(B)/asan/test_%): LDLIBS += \
+	  -Wl,--wrap=malloc -Wl,--wrap=realloc
+
 # The tests of the scanner's modules link them, without its main().
 SCAND_MODS = $(filter-out src/scand/scand.c,$(SCAND_SRC))
-SCAND_TESTS = scanner sc_body watch
+SCAND_TESTS = scanner sc_body watch reconcile
 $(SCAND_TESTS:%=$(B)/tests/unit/test_%.o) \
     $(SCAND_TESTS:%=$(B)/asan/tests/unit/test_%.o): CPPFLAGS += -Isrc/scand
 $(SCAND_TESTS:%=$(B)/test_%): $(B)/test_%: $(B)/tests/unit/test_%.o \
@@ -190,6 +196,11 @@ test-unit: $(UNIT) $(UNIT_ASAN)
 check-unit: $(UNIT)
 	sh tests/run-all $(B) unit
 
+# The mutation tier (tests/mutate/README), outside check: one-token
+# mutants of the decision core, each against the fast tiers.
+mutate: deps
+	python3 tests/mutate/mutate.py $(MUTATE_FLAGS)
+
 demo: deps all
 	sh demo/run $(B)
 
@@ -243,7 +254,7 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all progs deps check test-unit check-unit demo bench install uninstall clean
+.PHONY: all progs deps check test-unit check-unit mutate demo bench install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

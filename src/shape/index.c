@@ -753,7 +753,7 @@ ix_policy_input(IX *ix, const IX_WINDOW *w, int64_t now, TH_INPUT *in)
 	const MSG *m = &ix->msg[s];
 
 	if (m->id[0] == 0 || !(w->queue_mask & (1u << m->queue))
-	    || (w->max_age > 0 && now - m->arrival > w->max_age))
+	    || (w->max_age > 0 && now - m->arrival >= w->max_age))
 	    continue;
 	total++;
 	FOR_KEYS(ix, m, w->kind, k, c->tot[k]++);

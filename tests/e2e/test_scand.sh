@@ -429,7 +429,10 @@ fi
 # Postfix never removes a queue directory.
 fe_gone='queue directories not read (first: deferred/\.qshape-e2e: No such file or directory)'
 for f in "$tmp"/scand-*.log; do
-    if grep -E 'warning|fatal|panic' "$f" | grep -q -v "$fe_gone"; then
+    # No log (the glob matched nothing) is not "no warnings".
+    if [ ! -f "$f" ] || [ ! -r "$f" ]; then
+	notok "scanner log $(basename "$f") is missing"
+    elif grep -E 'warning|fatal|panic' "$f" | grep -q -v "$fe_gone"; then
 	notok "scanner log $(basename "$f") has warnings"
 	grep -E 'warning|fatal|panic' "$f" | grep -v "$fe_gone" | head -20 |
 	    indent

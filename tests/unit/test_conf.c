@@ -310,13 +310,89 @@ sets(const char *text, const char *name)
     return 0;
 }
 
+/*
+ * The man page's first line about a setting, as the table says it:
+ * "Integer, 10..3000; default 1000." and the like.  0: not checked (a
+ * string, an enum, a list without a stated length).
+ */
+static int
+spec_line(const CFG_ITEM *it, char *buf, size_t len)
+{
+    static const struct {
+	int64_t unit;
+	const char *name;
+    } units[] = {{CFG_MSEC, "milliseconds"}, {CFG_SEC, "seconds"},
+		 {CFG_MIN, "minutes"}};
+    size_t  i;
+
+    switch (it->type) {
+    case CFG_INT:
+	snprintf(buf, len, "Integer, %lld..%lld; default %lld",
+		 (long long) it->min, (long long) it->max,
+		 (long long) it->idef);
+	return 1;
+    case CFG_DURATION:
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	    if (units[i].unit == it->unit)
+		break;
+	assert_true(i < sizeof(units) / sizeof(units[0]));
+	snprintf(buf, len, "Duration in %s, %lld..%lld; default %lld",
+		 units[i].name, (long long) it->min, (long long) it->max,
+		 (long long) it->idef);
+	return 1;
+    case CFG_FLOAT:
+	if (it->flags & CFG_MIN_EXCL)
+	    snprintf(buf, len, "Float, greater than %g and at most %g; "
+		     "default %g", it->fmin, it->fmax, it->fdef);
+	else if (it->show)		/* shown only when set */
+	    snprintf(buf, len, "Float, %g..%g; no default", it->fmin,
+		     it->fmax);
+	else
+	    snprintf(buf, len, "Float, %g..%g; default %g", it->fmin,
+		     it->fmax, it->fdef);
+	return 1;
+    case CFG_MODE:
+	snprintf(buf, len, "Mode, \\(dq%04llo\\(dq..\\(dq%04llo\\(dq; "
+		 "default\n.BR \\(dq%04llo\\(dq", (unsigned long long) it->min,
+		 (unsigned long long) it->max, (unsigned long long) it->idef);
+	return 1;
+    case CFG_BOOL:
+	snprintf(buf, len, "Boolean; default\n.BR %s", it->idef ? "true"
+		 : "false");
+	return 1;
+    case CFG_STRINGS:			/* min 0: the exempt lists */
+	if (it->min == 0)
+	    snprintf(buf, len, "Array of strings; default empty");
+	else
+	    snprintf(buf, len, "Array of strings, %lld..%lld entries",
+		     (long long) it->min, (long long) it->max);
+	return 1;
+    default:
+	return 0;
+    }
+}
+
+/* Does some ".B name" paragraph of the man page start with spec? */
+static int
+man_says(const char *man, const char *name, const char *spec)
+{
+    char    head[128];
+    const char *p;
+
+    snprintf(head, sizeof(head), "\n.B %s\n", name);
+    for (p = man; (p = strstr(p, head)) != 0; p++)
+	if (strncmp(p + strlen(head), spec, strlen(spec)) == 0)
+	    return 1;
+    return 0;
+}
+
 /* Every setting of the table is set in the example and described in the
- * man page. */
+ * man page, with the table's bounds and default. */
 static void
 documented_table(const CFG_TABLE *t, const char *etc, const char *man)
 {
     const CFG_ITEM *it;
-    char    want[128];
+    char    want[128], spec[256];
 
     for (it = t->items; it->name; it++) {
 	if (!sets(etc, it->name))
@@ -327,6 +403,10 @@ documented_table(const CFG_TABLE *t, const char *etc, const char *man)
 	    snprintf(want, sizeof(want), "\n.B %s\n", it->name);
 	if (strstr(man, want) == 0)
 	    fail_msg("docs/qshape-milter.conf.5 lacks '%s'", want);
+	if (spec_line(it, spec, sizeof(spec))
+	    && !man_says(man, it->name, spec))
+	    fail_msg("docs/qshape-milter.conf.5: %s is not '%s'", it->name,
+		     spec);
 	if (it->sub)
 	    documented_table(it->sub, etc, man);
     }

@@ -174,6 +174,208 @@ vocabulary(void **state)
     assert_int_equal(n, 5 + 3 + 3);	/* key, action, local_action */
 }
 
+/* Load text that must load; the caller frees. */
+static QC_CONFIG *
+loads(const char *text)
+{
+    char    err[8192], path[64];
+    QC_CONFIG *c = load_text(text, path, sizeof(path), err, sizeof(err));
+
+    if (c == 0)
+	fail_msg("unexpected: %s", err);
+    return c;
+}
+
+#define POL(extra) "policies = ( { name = \"p\"; key = \"sender\"; " \
+	"action = \"tempfail\"; " extra " } );\n"
+
+/*
+ * The value checks, each at its edges: user and group names (useradd's
+ * rule: letters, digits, '_', '.', '-' not first, '$' only last, at most
+ * 32), policy names, control characters in paths, exempt senders.
+ */
+static void
+value_checks(void **state)
+{
+    char    text[256];
+
+    (void) state;
+    text_loads("scanner = { user = \"\"; };\n");
+    text_loads("scanner = { user = \"Az09_.b-\"; };\n");
+    text_loads("scanner = { user = \"a$\"; };\n");
+    text_loads("scanner = { user = \"abcdefghijklmnopqrstuvwxyz012345\"; };\n");
+    text_fails("scanner = { user = \"abcdefghijklmnopqrstuvwxyz0123456\"; };\n",
+	       "~:1: scanner.user: \"abcdefghijklmnopqrstuvwxyz0123456\" is "
+	       "not a user or group name");
+    text_fails("scanner = { user = \"-a\"; };\n",
+	       "~:1: scanner.user: \"-a\" is not a user or group name");
+    text_fails("scanner = { user = \"$\"; };\n",
+	       "~:1: scanner.user: \"$\" is not a user or group name");
+    text_fails("scanner = { user = \"a$b\"; };\n",
+	       "~:1: scanner.user: \"a$b\" is not a user or group name");
+    /* Each neighbour of an accepted range: / : @ [ ` { */
+    {
+	static const char *const bad[] = {"a/", "a:", "a@", "a[", "a`", "a{"};
+	size_t  i;
+	char    want[128];
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	    snprintf(text, sizeof(text), "milter = { user = \"%s\"; };\n",
+		     bad[i]);
+	    snprintf(want, sizeof(want), "~:1: milter.user: \"%s\" is not a "
+		     "user or group name", bad[i]);
+	    text_fails(text, want);
+	}
+    }
+    text_fails("milter = { user = \"a\\x1f\"; };\n",
+	       "~:1: milter.user: not a user or group name");
+    text_fails("group = \"\";\n", "~:1: group: must not be empty");
+    text_loads("group = \"mail\";\n");
+
+    /* Policy names: 1 to QC_NAME_MAX of [A-Za-z0-9_-]. */
+    text_loads("policies = ( { name = \"Az09_-\"; key = \"sender\"; "
+	       "action = \"log\"; } );\n");
+    text_fails("policies = ( { name = \"\"; key = \"sender\"; "
+	       "action = \"log\"; } );\n",
+	       "~:1: policies[0].name: a policy name is 1 to 31 letters, "
+	       "digits, '_' or '-'");
+    text_fails("policies = ( { name = \"a.b\"; key = \"sender\"; "
+	       "action = \"log\"; } );\n",
+	       "~:1: policies[0].name: a policy name is 1 to 31 letters, "
+	       "digits, '_' or '-'");
+    text_loads("policies = ( { name = \"abcdefghijklmnopqrstuvwxyz01234\"; "
+	       "key = \"sender\"; action = \"log\"; } );\n");
+    text_fails("policies = ( { name = \"abcdefghijklmnopqrstuvwxyz012345\"; "
+	       "key = \"sender\"; action = \"log\"; } );\n",
+	       "~:1: policies[0].name: a policy name is 1 to 31 letters, "
+	       "digits, '_' or '-'");
+
+    /* Paths: a control character (0x1f, 0x7f) is refused, a space not. */
+    text_loads("scanner = { pid_file = \"/run/a b.pid\"; };\n");
+    text_fails("scanner = { pid_file = \"/run/a\\x1f.pid\"; };\n",
+	       "~:1: scanner.pid_file: contains a control character");
+    text_fails("scanner = { pid_file = \"/run/a\\x7f.pid\"; };\n",
+	       "~:1: scanner.pid_file: contains a control character");
+    text_loads("queue_directory = \"\";\n");	/* empty: Postfix's */
+    text_loads("policies = ( );\n");
+    text_fails("scanner = { pid_file = \"run/a.pid\"; };\n",
+	       "~:1: scanner.pid_file: \"run/a.pid\" is not an absolute path");
+
+    /* Exempt senders: no space, no control, no <>. */
+    text_loads("exempt = { senders = [ \"a~@x\", \"!a@x\" ]; };\n");
+    text_fails("exempt = { senders = [ \"a b@x\" ]; };\n",
+	       "~:1: exempt.senders[0]: an address must not contain spaces "
+	       "or control characters");
+    text_fails("exempt = { senders = [ \"a\\x7f@x\" ]; };\n",
+	       "~:1: exempt.senders[0]: an address must not contain spaces "
+	       "or control characters");
+    text_fails("exempt = { senders = [ \"<>\" ]; };\n",
+	       "~:1: exempt.senders[0]: use null_sender = true for the null "
+	       "sender");
+    text_fails("exempt = { senders = [ \"<a@x>\" ]; };\n",
+	       "~:1: exempt.senders[0]: \"<a@x>\": write the address without "
+	       "<>");
+    text_fails("exempt = { sasl_users = [ \"a b\" ]; };\n",
+	       "~:1: exempt.sasl_users[0]: a SASL user name must not contain "
+	       "spaces or control characters");
+    text_loads("exempt = { sasl_users = [ \"a~b\" ]; };\n");
+}
+
+/* What post_policy derives: the reply's parts, the default local action,
+ * the queue mask over scanner.queues; duplicate names refused. */
+static void
+policy_derived(void **state)
+{
+    QC_CONFIG *c;
+
+    (void) state;
+    c = loads(POL("reply = \"451  4.7.1   Too much mail\"; "
+		  "queues = [ \"deferred\", \"incoming\" ];"));
+    assert_string_equal(c->policies[0].reply_code, "451");
+    assert_string_equal(c->policies[0].reply_xcode, "4.7.1");
+    assert_string_equal(c->policies[0].reply_text, "Too much mail");
+    assert_int_equal(c->policies[0].local_action, QC_ACTION_HOLD);
+    /* scanner.queues: incoming active deferred hold maildrop */
+    assert_int_equal(c->policies[0].queue_mask, (1u << 2) | (1u << 0));
+    qc_free(c);
+    /* "4ever" is no enhanced status code (a digit, then a dot). */
+    c = loads(POL("reply = \"451 4ever busy\";"));
+    assert_string_equal(c->policies[0].reply_xcode, "");
+    assert_string_equal(c->policies[0].reply_text, "4ever busy");
+    qc_free(c);
+    c = loads(POL("reply = \"451 Too much mail\";"));
+    assert_string_equal(c->policies[0].reply_code, "451");
+    assert_string_equal(c->policies[0].reply_xcode, "");
+    assert_string_equal(c->policies[0].reply_text, "Too much mail");
+    qc_free(c);
+    c = loads("policies = ( { name = \"p\"; key = \"sender\"; "
+	      "action = \"log\"; } );\n");
+    assert_int_equal(c->policies[0].local_action, QC_ACTION_LOG);
+    assert_int_equal(c->policies[0].queue_mask, (1u << 0) | (1u << 1));
+    qc_free(c);
+    c = loads(POL("local_action = \"accept\";"));
+    assert_int_equal(c->policies[0].local_action, QC_ACTION_ACCEPT);
+    qc_free(c);
+    text_fails(POL("local_action = \"tempfail\";"),
+	       "~:1: policies[0].local_action: tempfail is not allowed here: "
+	       "pickup(8) would retry the message every 60 seconds with a "
+	       "new queue ID, forever; use hold, log or accept");
+    text_fails("scanner = { queues = [ \"active\" ]; };\n" POL(""),
+	       "~:2: policies[0].queues[0]: \"incoming\" is not in "
+	       "scanner.queues");
+    text_fails("policies = ( { name = \"p\"; key = \"sender\"; "
+	       "action = \"log\"; },\n { name = \"q\"; key = \"sender\"; "
+	       "action = \"log\"; },\n { name = \"p\"; key = \"sender\"; "
+	       "action = \"log\"; } );\n",
+	       "~:3: policies[2].name: duplicate policy name \"p\" (also "
+	       "policies[0])");
+}
+
+/*
+ * Policy identity (what the milter compares with the scanner's summary):
+ * a policy's digest follows its settings, defaults included, and not its
+ * place; the set's digest follows the order.
+ */
+static void
+policy_identity(void **state)
+{
+    QC_CONFIG *a, *b;
+    uint64_t p0, q0;
+
+    (void) state;
+    a = loads("policies = ( { name = \"p\"; key = \"sender\"; "
+	      "action = \"log\"; },\n { name = \"q\"; key = \"sender\"; "
+	      "action = \"hold\"; } );\n");
+    p0 = a->policies[0].digest;
+    q0 = a->policies[1].digest;
+    assert_true(p0 != q0);
+    assert_true(p0 != 0 && a->policies_digest != 0);
+    /* The same settings, a default written out: the same digests. */
+    b = loads("policies = ( { name = \"p\"; key = \"sender\"; "
+	      "action = \"log\"; min_count = 50; },\n { name = \"q\"; "
+	      "key = \"sender\"; action = \"hold\"; } );\n");
+    assert_true(b->policies[0].digest == p0);
+    assert_true(b->policies_digest == a->policies_digest);
+    qc_free(b);
+    /* One setting changed: that policy's digest and the set's. */
+    b = loads("policies = ( { name = \"p\"; key = \"sender\"; "
+	      "action = \"log\"; min_count = 51; },\n { name = \"q\"; "
+	      "key = \"sender\"; action = \"hold\"; } );\n");
+    assert_true(b->policies[0].digest != p0);
+    assert_true(b->policies[1].digest == q0);
+    assert_true(b->policies_digest != a->policies_digest);
+    qc_free(b);
+    /* Reordered: each policy keeps its digest, the set's changes. */
+    b = loads("policies = ( { name = \"q\"; key = \"sender\"; "
+	      "action = \"hold\"; },\n { name = \"p\"; key = \"sender\"; "
+	      "action = \"log\"; } );\n");
+    assert_true(b->policies[0].digest == q0);
+    assert_true(b->policies[1].digest == p0);
+    assert_true(b->policies_digest != a->policies_digest);
+    qc_free(b);
+    qc_free(a);
+}
+
 int
 main(void)
 {
@@ -182,6 +384,9 @@ main(void)
 	cmocka_unit_test(exempt_limits),
 	cmocka_unit_test(malformed_number),
 	cmocka_unit_test(vocabulary),
+	cmocka_unit_test(value_checks),
+	cmocka_unit_test(policy_derived),
+	cmocka_unit_test(policy_identity),
     };
 
     return cmocka_run_group_tests_name("conf_limits", tests, 0, 0);

@@ -148,6 +148,170 @@ policy_window(void **state)
     ix_destroy(ix);
 }
 
+/* The count of key in a policy input, or 0. */
+static uint32_t
+in_count(const TH_INPUT *in, const char *key)
+{
+    size_t  i;
+
+    for (i = 0; i < in->nkeys; i++)
+	if (in->keys[i].len == strlen(key)
+	    && memcmp(in->keys[i].key, key, in->keys[i].len) == 0)
+	    return in->keys[i].count;
+    return 0;
+}
+
+/*
+ * The window's edges, one at a time.  max_age (conf(5)): only messages
+ * younger than max_age count; one exactly max_age old does not.  min_keep:
+ * keys with at least that many messages are reported.  Queues: only the
+ * window's.
+ */
+static void
+policy_window_edges(void **state)
+{
+    IX     *ix = ix_create(&geom);
+    QF_FACTS at = facts("s@edge.example", 0, 0, 0, NOW - 3600);
+    QF_FACTS in1 = facts("s@edge.example", 0, 0, 0, NOW - 3599);
+    QF_FACTS out1 = facts("s@edge.example", 0, 0, 0, NOW - 3601);
+    QF_FACTS future = facts("s@edge.example", 0, 0, 0, NOW + 60);
+    QF_FACTS three = facts("t@three.example", 0, 0, 0, NOW - 10);
+    IX_WINDOW w = {QS_KEY_SENDER_DOMAIN, 1u << INCOMING, 3600, 1};
+    TH_INPUT in;
+
+    (void) state;
+    ix_put(ix, "EDGE01", INCOMING, &at, 0);
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 0);		/* exactly max_age: out */
+    assert_int_equal(in.nkeys, 0);
+    ix_put(ix, "EDGE02", INCOMING, &in1, 0);
+    ix_put(ix, "EDGE03", INCOMING, &out1, 0);
+    ix_put(ix, "EDGE04", INCOMING, &future, 0);
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 2);		/* 1 s younger; the future */
+    assert_int_equal(in.nkeys, 1);
+    assert_int_equal(in_count(&in, "edge.example"), 2);
+    /* One second later the 3599 s old one is at the edge: out. */
+    ix_policy_input(ix, &w, NOW + 1, &in);
+    assert_int_equal(in.total, 1);
+    w.max_age = 0;				/* no limit */
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 4);
+    w.max_age = 1;				/* only the future one */
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 1);
+
+    /* min_keep 3: a key with 3 is reported, one with 2 is not. */
+    ix_put(ix, "THREE1", INCOMING, &three, 0);
+    ix_put(ix, "THREE2", INCOMING, &three, 0);
+    ix_put(ix, "THREE3", ACTIVE, &three, 0);
+    w.max_age = 0;
+    w.min_keep = 3;
+    w.queue_mask = (1u << INCOMING) | (1u << ACTIVE);
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 7);
+    assert_int_equal(in.nkeys, 2);
+    assert_int_equal(in_count(&in, "three.example"), 3);
+    assert_int_equal(in_count(&in, "edge.example"), 4);
+    ix_move(ix, "THREE3", DEFERRED);		/* leaves the window */
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 6);
+    assert_int_equal(in.nkeys, 1);
+    assert_int_equal(in_count(&in, "three.example"), 0);
+    /* min_keep 0 reports every key with a message, never one without. */
+    w.min_keep = 0;
+    ix_remove(ix, "EDGE01");
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 5);
+    assert_int_equal(in.nkeys, 2);
+    assert_int_equal(in_count(&in, "three.example"), 2);
+    assert_int_equal(in_count(&in, "edge.example"), 3);
+    /* Only the deferred queue; an ID of one character counts too. */
+    w.queue_mask = 1u << DEFERRED;
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 1);
+    assert_int_equal(in.nkeys, 1);
+    assert_int_equal(in_count(&in, "three.example"), 1);
+    ix_put(ix, "Z", DEFERRED, &three, 0);
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 2);
+    assert_int_equal(in_count(&in, "three.example"), 2);
+    ix_destroy(ix);
+}
+
+/* Many keys (past the first 64 the input holds) and new keys between two
+ * calls: every count exact, zeroed between calls. */
+static void
+policy_window_many(void **state)
+{
+    IX     *ix = ix_create(&geom);
+    IX_WINDOW w = {QS_KEY_SENDER, 1u << INCOMING, 0, 1};
+    TH_INPUT in;
+    char    id[16], sender[32];
+    int     i, j;
+
+    (void) state;
+    for (i = 0; i < 100; i++)
+	for (j = 0; j <= i % 3; j++) {
+	    QF_FACTS f;
+
+	    snprintf(sender, sizeof(sender), "u%d@many.example", i);
+	    f = facts(sender, 0, 0, 0, NOW);
+	    snprintf(id, sizeof(id), "M%03dX%d", i, j);
+	    ix_put(ix, id, INCOMING, &f, 0);
+	}
+    ix_policy_input(ix, &w, NOW, &in);
+    ix_policy_input(ix, &w, NOW, &in);		/* again: not doubled */
+    assert_int_equal(in.total, 199);
+    assert_int_equal(in.nkeys, 100);
+    for (i = 0; i < 100; i++) {
+	snprintf(sender, sizeof(sender), "u%d@many.example", i);
+	assert_int_equal(in_count(&in, sender), i % 3 + 1);
+    }
+    {
+	QF_FACTS f = facts("new@many.example", 0, 0, 0, NOW);
+
+	ix_put(ix, "NEWKEY1", INCOMING, &f, 0);
+    }
+    ix_policy_input(ix, &w, NOW, &in);
+    assert_int_equal(in.total, 200);
+    assert_int_equal(in.nkeys, 101);
+    assert_int_equal(in_count(&in, "new@many.example"), 1);
+    ix_destroy(ix);
+}
+
+/* Bucket edges as qshape's (5-minute ticks, geometric): under 300 s the
+ * first, 300..599 the second, 600..1199 the third; and the last bucket
+ * takes everything older. */
+static void
+bucket_edges(void **state)
+{
+    IX     *ix = ix_create(&geom);
+    static const struct {
+	int64_t age;
+	int     bucket;
+    } t[] = {{0, 1}, {299, 1}, {300, 2}, {599, 2}, {600, 3}, {1199, 3},
+	     {1200, 4}, {76799, 9}, {76800, 10}, {10000000, 10}};
+    uint32_t tot[QS_MAX_QUEUES][QS_MAX_BUCKETS + 1];
+    char    id[16];
+    size_t  i;
+    int     b;
+
+    (void) state;
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	QF_FACTS f = facts("s@b.example", 0, 0, 0, NOW - t[i].age);
+
+	snprintf(id, sizeof(id), "BKT%02zu", i);
+	ix_put(ix, id, ACTIVE, &f, 0);
+	ix_queue_totals(ix, NOW, tot);
+	assert_int_equal(tot[ACTIVE][0], 1);
+	for (b = 1; b <= 10; b++)
+	    assert_int_equal(tot[ACTIVE][b], b == t[i].bucket);
+	ix_remove(ix, id);
+    }
+    ix_destroy(ix);
+}
+
 /* Compare two indexes key kind by key kind, row by row. */
 static void
 same_counts(IX *a, IX *b, size_t top)
@@ -536,6 +700,9 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(put_move_remove),
 	cmocka_unit_test(policy_window),
+	cmocka_unit_test(policy_window_edges),
+	cmocka_unit_test(policy_window_many),
+	cmocka_unit_test(bucket_edges),
 	cmocka_unit_test(random_ops),
 	cmocka_unit_test(parents_stop_at_registrable),
 	cmocka_unit_test(long_senders_bounded),

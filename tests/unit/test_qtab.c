@@ -261,6 +261,219 @@ merge(void **state)
     qt_destroy(all);
 }
 
+/* The first line of a rendering (the headings), and its TOTAL line. */
+static void
+check_lines(const QTAB *t, const char *head, const char *total)
+{
+    char   *out = render(t, 0, 0);
+    char   *nl = strchr(out, '\n');
+
+    assert_non_null(nl);
+    assert_memory_equal(out, head, strlen(head));
+    assert_int_equal(nl - out, (long) strlen(head));
+    assert_memory_equal(nl + 1, total, strlen(total));
+    assert_int_equal(nl[1 + strlen(total)], '\n');
+    free(out);
+}
+
+/*
+ * Column widths (qshape's results()): a column is one wider than the
+ * longer of its heading and its TOTAL count, and at least 3; the domain
+ * column takes the rest of 80 (or of a wider terminal), at least 18.
+ * Each boundary alone: a count of 2 digits against 3, a count as long as
+ * its heading against one longer, a name that just fits against one byte
+ * more.
+ */
+static void
+column_widths(void **state)
+{
+    static const uint64_t c99[] = {99, 49, 50, 0};
+    static const uint64_t c100[] = {100, 50, 50, 0};
+    static const uint64_t c999[] = {999, 0, 0, 999};
+    static const uint64_t c1000[] = {1000, 0, 0, 1000};
+    char    head[256], total[256];
+    QTAB   *t;
+
+    (void) state;
+    /* TOTAL 99: every column 3 wide, the names 80 - 13 = 67. */
+    t = make("3", 0, 0, 0);
+    qt_add_key(t, S("a.example"), c99);
+    snprintf(head, sizeof(head), "%67s  T  5 10 10+", "");
+    snprintf(total, sizeof(total), "%67s 99 49 50   0", "TOTAL");
+    check_lines(t, head, total);
+    qt_destroy(t);
+    /* TOTAL 100: its column 4 wide, the names 66. */
+    t = make("3", 0, 0, 0);
+    qt_add_key(t, S("a.example"), c100);
+    snprintf(head, sizeof(head), "%66s   T  5 10 10+", "");
+    snprintf(total, sizeof(total), "%66s 100 50 50   0", "TOTAL");
+    check_lines(t, head, total);
+    qt_destroy(t);
+    /* 999 under "10+": as long as the heading, 4 wide; 1000: 5 wide. */
+    t = make("3", 0, 0, 0);
+    qt_add_key(t, S("a.example"), c999);
+    snprintf(head, sizeof(head), "%66s   T  5 10 10+", "");
+    snprintf(total, sizeof(total), "%66s 999  0  0 999", "TOTAL");
+    check_lines(t, head, total);
+    qt_destroy(t);
+    t = make("3", 0, 0, 0);
+    qt_add_key(t, S("a.example"), c1000);
+    snprintf(head, sizeof(head), "%64s    T  5 10  10+", "");
+    snprintf(total, sizeof(total), "%64s 1000  0  0 1000", "TOTAL");
+    check_lines(t, head, total);
+    qt_destroy(t);
+}
+
+/* A wider terminal gives the names the difference; a narrow rest is
+ * raised to 18. */
+static void
+domain_width(void **state)
+{
+    QT_OPTS o;
+    char    err[64], head[256], *out;
+    QTAB   *t;
+
+    (void) state;
+    qt_opts_default(&o);
+    o.nbuckets = 3;
+    o.width = 81;
+    t = qt_create(&o, err, sizeof(err));
+    out = render(t, 0, 0);
+    snprintf(head, sizeof(head), "%68s  T  5 10 10+\n", "");
+    assert_memory_equal(out, head, strlen(head));
+    free(out);
+    qt_destroy(t);
+    /* 20 buckets take 3 * 20 + 4 of 80: the names get 18 (16 clamped,
+     * the 18 of qshape's $dwidth); with 19 buckets, 80 - 61 = 19. */
+    o.width = 80;
+    o.nbuckets = 19;
+    o.linear = 1;
+    t = qt_create(&o, err, sizeof(err));
+    out = render(t, 0, 0);
+    assert_int_equal(strspn(out, " "), 19 + 2);	/* 19, then "  T" */
+    free(out);
+    qt_destroy(t);
+    o.nbuckets = 20;
+    t = qt_create(&o, err, sizeof(err));
+    out = render(t, 0, 0);
+    assert_int_equal(strspn(out, " "), 18 + 2);
+    free(out);
+    qt_destroy(t);
+    o.nbuckets = 21;				/* 80 - 67 = 13: 18 */
+    t = qt_create(&o, err, sizeof(err));
+    out = render(t, 0, 0);
+    assert_int_equal(strspn(out, " "), 18 + 2);
+    free(out);
+    qt_destroy(t);
+}
+
+/* A name exactly as wide as the column is printed whole; one byte more
+ * keeps its tail behind '+' ('.+' for a parent). */
+static void
+name_fits(void **state)
+{
+    static const uint64_t one[] = {1, 1, 0, 0};
+    char    name[80], want[1024], *out;
+    QTAB   *t;
+
+    (void) state;
+    memset(name, 'n', sizeof(name));
+    memcpy(name + 60, ".example", 8);		/* 68 bytes */
+    t = make("3", 0, 0, 0);
+    qt_add_key(t, name + 1, 67, one);		/* 67: fits */
+    out = render(t, 0, 0);
+    snprintf(want, sizeof(want), "%.67s  1  1  0   0\n", name + 1);
+    assert_non_null(strstr(out, want));
+    free(out);
+    qt_destroy(t);
+    t = make("3", 0, 0, 0);
+    qt_add_key(t, name, 68, one);		/* 68: cut */
+    out = render(t, 0, 0);
+    snprintf(want, sizeof(want), "\n+%.66s  1  1  0   0\n", name + 2);
+    assert_non_null(strstr(out, want));
+    free(out);
+    qt_destroy(t);
+    name[0] = '.';
+    t = make("3", 0, 0, 0);
+    qt_add_key(t, name, 68, one);		/* a parent, cut */
+    out = render(t, 0, 0);
+    assert_null(strstr(out, "\n.+"));		/* too few subdomains */
+    free(out);
+    qt_destroy(t);
+}
+
+/* Headings past the largest double print as Perl prints them: Inf. */
+static void
+infinite_headings(void **state)
+{
+    QTAB   *t = make("4", "1e308", 0, 0);
+    char   *out;
+
+    (void) state;
+    out = render(t, 0, 0);
+    assert_non_null(strstr(out, "  T 1e+308 Inf Inf Inf+\n"));
+    assert_int_equal(strspn(out, " "), 59);	/* 80 - 3 - 7 - 4 - 4 - 5 */
+    assert_null(strstr(out, "-Inf"));
+    free(out);
+    qt_destroy(t);
+}
+
+/* A merge carries every bucket, the last one too. */
+static void
+merge_last_bucket(void **state)
+{
+    QTAB   *a = make("3", 0, 0, 0), *b = make("3", 0, 0, 0);
+    char   *out;
+
+    (void) state;
+    qt_add(a, S("x@one.example"), 3);
+    qt_add(b, S("y@one.example"), 3);
+    qt_add(b, S("z@two.example"), 1);
+    qt_merge(a, b);
+    out = render(a, 0, 1);
+    assert_string_equal(out,
+	"{\"buckets\":[\"5\",\"10\",\"10+\"],\"total\":{\"count\":3,"
+	"\"buckets\":[1,0,2]},\"rows\":["
+	"{\"name\":\"one.example\",\"count\":2,\"buckets\":[0,0,2]},"
+	"{\"name\":\"two.example\",\"count\":1,\"buckets\":[1,0,0]}]}\n");
+    free(out);
+    qt_destroy(a);
+    qt_destroy(b);
+}
+
+/* JSON names: quote and backslash escaped, control and non-ASCII bytes
+ * as \u00XX, the rest as is; "extra" appended. */
+static void
+json_names(void **state)
+{
+    QTAB   *t = make("1", 0, 0, 0);
+    static const uint64_t one[] = {1, 1};
+    char   *buf = 0;
+    size_t  len = 0;
+    FILE   *fp;
+
+    (void) state;
+    qt_add_key(t, S("a\"b\\c\x1f\x20~\x7f\xc3"), one);
+    fp = open_memstream(&buf, &len);
+    qt_print_json(t, fp, 0, "\"x\":1");
+    fclose(fp);
+    assert_string_equal(buf,
+	"{\"buckets\":[\"0+\"],\"total\":{\"count\":1,\"buckets\":[1]},"
+	"\"rows\":[{\"name\":\"a\\\"b\\\\c\\u001f ~\\u007f\\u00c3\","
+	"\"count\":1,\"buckets\":[1]}],\"x\":1}\n");
+    free(buf);
+    qt_destroy(t);
+    /* A single key shorter than "TOTAL" sorts before it: still a row. */
+    t = make("1", 0, 0, 0);
+    qt_add_key(t, S("a.b"), one);
+    buf = render(t, 0, 1);
+    assert_string_equal(buf,
+	"{\"buckets\":[\"0+\"],\"total\":{\"count\":1,\"buckets\":[1]},"
+	"\"rows\":[{\"name\":\"a.b\",\"count\":1,\"buckets\":[1]}]}\n");
+    free(buf);
+    qt_destroy(t);
+}
+
 static void
 numbers(void **state)
 {
@@ -277,6 +490,29 @@ numbers(void **state)
     assert_int_equal(qt_parse_num("1e1", &n), 0);
     assert_int_equal(n.is_int, 0);
     assert_true(n.d == 10.0);
+    /* Integers while every character is a digit, 0 and 9 included, up
+     * to 19 digits; a decimal form starting with any digit or '.'. */
+    assert_int_equal(qt_parse_num("10", &n), 0);
+    assert_int_equal(n.is_int, 1);
+    assert_int_equal(n.u, 10);
+    assert_int_equal(qt_parse_num("0", &n), 0);
+    assert_int_equal(n.is_int, 1);
+    assert_int_equal(n.u, 0);
+    assert_int_equal(qt_parse_num("9", &n), 0);
+    assert_int_equal(n.is_int, 1);
+    assert_int_equal(n.u, 9);
+    assert_int_equal(qt_parse_num("9999999999999999999", &n), 0);
+    assert_int_equal(n.is_int, 1);
+    assert_int_equal(qt_parse_num("10000000000000000000", &n), 0);
+    assert_int_equal(n.is_int, 0);
+    assert_true(n.d == 1e19);
+    assert_int_equal(qt_parse_num("9.5", &n), 0);
+    assert_int_equal(n.is_int, 0);
+    assert_true(n.d == 9.5);
+    assert_int_equal(qt_parse_num("0.5", &n), 0);
+    assert_true(n.d == 0.5);
+    assert_int_equal(qt_parse_num(".5", &n), 0);
+    assert_true(n.d == 0.5);
     assert_int_equal(qt_parse_num("abc", &n), -1);
     assert_int_equal(qt_parse_num("5x", &n), -1);
     assert_int_equal(qt_parse_num("", &n), -1);
@@ -298,6 +534,12 @@ main(void)
 	cmocka_unit_test(headings),
 	cmocka_unit_test(merge),
 	cmocka_unit_test(numbers),
+	cmocka_unit_test(column_widths),
+	cmocka_unit_test(domain_width),
+	cmocka_unit_test(name_fits),
+	cmocka_unit_test(infinite_headings),
+	cmocka_unit_test(merge_last_bucket),
+	cmocka_unit_test(json_names),
     };
 
     return cmocka_run_group_tests_name("qtab", tests, 0, 0);

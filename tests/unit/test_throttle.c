@@ -5,11 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "qshape/summary.h"
 #include "throttle.h"
+
+#include "failmalloc.h"		/* allocation failures: out_of_memory */
 
 #define T0	1700000000
 
@@ -72,9 +75,8 @@ congestion_gate(void **state)
     step(0, &a, T0, 99, 99, 0);	/* all of a small queue: no */
     assert_int_equal(a.n, 0);
     th_state_free(&a);
-    step(0, &a, T0, 100, 49, 0);	/* below min_count: no */
-    assert_int_equal(a.n, 0);
-    th_state_free(&a);
+    /* min_count alone: enter_boundaries (here 49 of 100 would also be
+     * below min_share). */
     step(0, &a, T0, 100, 50, 0);
     assert_int_equal(a.n, 1);
     th_state_free(&a);
@@ -118,7 +120,7 @@ leaves_on_count_or_queue(void **state)
 
     (void) state;
     step(0, &a, T0, 200, 100, 100);
-    step(&a, &b, T0 + 400, 60, 39, 0);	/* count 39 < 40 */
+    step(&a, &b, T0 + 400, 85, 39, 0);	/* count 39 < 40; queue, share in */
     assert_null(spam(&b));
     th_state_free(&b);
     step(&a, &b, T0 + 400, 79, 79, 0);	/* queue 79 < 80: drained */
@@ -349,6 +351,89 @@ pressure_off(void **state)
     th_state_free(&b);
 }
 
+/*
+ * Boundaries (style.md point 15): in each pair of steps exactly one
+ * condition sits at its threshold, one step on each side; every other
+ * input is well inside its range.
+ */
+static TH_POLICY
+with(uint32_t min_queue, uint32_t min_count, double min_share)
+{
+    TH_POLICY p = flood;
+
+    p.min_queue = min_queue;
+    p.min_count = min_count;
+    p.min_share = min_share;
+    return p;
+}
+
+/* Does spam.example enter from nothing with this count and total? */
+static int
+enters_at(const TH_POLICY *p, uint32_t total, uint32_t count)
+{
+    TH_COUNT c[1] = {{"spam.example", 12, count}};
+    TH_INPUT in = {total, c, 1};
+    TH_STATE s;
+    int     n;
+
+    assert_int_equal(th_step(p, 1, &in, 0, T0, &s), 0);
+    n = (int) s.n;
+    if (n == 1) {
+	assert_int_equal(s.entry[0].count, count);
+	assert_int_equal(s.entry[0].total, total);
+    }
+    th_state_free(&s);
+    return n;
+}
+
+static void
+enter_boundaries(void **state)
+{
+    TH_POLICY q = with(100, 10, 0.1);	/* count and share far away */
+    TH_POLICY c = with(10, 50, 0.1);	/* queue and share far away */
+    TH_POLICY s = with(10, 10, 0.5);	/* queue and count far away */
+
+    (void) state;
+    /* min_queue: 99 of 99 (count 99 >= 10, share 1) vs 100. */
+    assert_int_equal(enters_at(&q, 99, 99), 0);
+    assert_int_equal(enters_at(&q, 100, 99), 1);
+    assert_int_equal(enters_at(&q, 101, 99), 1);
+    /* min_count: 49 vs 50 of 200 (shares 0.245, 0.25 >= 0.1). */
+    assert_int_equal(enters_at(&c, 200, 49), 0);
+    assert_int_equal(enters_at(&c, 200, 50), 1);
+    assert_int_equal(enters_at(&c, 200, 51), 1);
+    /* min_share: 99 and 100 of 200 (count >= 10, total >= 10). */
+    assert_int_equal(enters_at(&s, 200, 99), 0);
+    assert_int_equal(enters_at(&s, 200, 100), 1);
+    assert_int_equal(enters_at(&s, 200, 101), 1);
+    /* The same at the share's boundary from above: 100 of 201. */
+    assert_int_equal(enters_at(&s, 201, 100), 0);
+}
+
+/* With every threshold at 0, an empty window still throttles nothing. */
+static void
+empty_window(void **state)
+{
+    TH_POLICY z = with(0, 0, 0);
+    TH_STATE a, b;
+    TH_COUNT c[1] = {{"spam.example", 12, 0}};
+    TH_INPUT in = {0, c, 1};
+
+    (void) state;
+    assert_int_equal(enters_at(&z, 0, 0), 0);
+    assert_int_equal(enters_at(&z, 1, 0), 1);	/* total > 0: it does */
+    /* A throttled key with every threshold 0 leaves an empty window. */
+    step(0, &a, T0, 200, 100, 0);
+    assert_int_equal(th_step(&z, 1, &in, &a, T0 + 400, &b), 0);
+    assert_int_equal(b.n, 0);
+    th_state_free(&b);
+    in.total = 1;
+    assert_int_equal(th_step(&z, 1, &in, &a, T0 + 400, &b), 0);
+    assert_int_equal(b.n, 1);
+    th_state_free(&a);
+    th_state_free(&b);
+}
+
 static void
 kept_names(void **state)
 {
@@ -363,6 +448,284 @@ kept_names(void **state)
 			"pressure");
     assert_string_equal(th_kept_names(TH_KEPT_HOLD_TIME | TH_KEPT_PRESSURE,
 				      buf, 14), "min_hold_time");
+}
+
+/*
+ * Does spam.example, throttled by 'flood' at T0, stay at T0 + 400 (hold
+ * over) with this count and total?  Release levels: queue 80, count 40,
+ * share 0.4.
+ */
+static int
+stays_at(uint32_t total, uint32_t count)
+{
+    TH_STATE a, b;
+    int     n;
+
+    step(0, &a, T0, 200, 100, 0);
+    assert_non_null(spam(&a));
+    step(&a, &b, T0 + 400, total, count, 0);
+    n = (int) b.n;
+    if (n) {
+	assert_int_equal(b.n, 1);	/* kept once, not entered again */
+	assert_int_equal(spam(&b)->count, count);
+	assert_int_equal(spam(&b)->total, total);
+	assert_int_equal(spam(&b)->since, T0);
+	assert_int_equal(spam(&b)->hold_until, T0 + 300);
+	assert_int_equal(spam(&b)->enter_count, 100);
+	assert_int_equal(spam(&b)->enter_total, 200);
+    }
+    th_state_free(&a);
+    th_state_free(&b);
+    return n;
+}
+
+static void
+release_boundaries(void **state)
+{
+    (void) state;
+    /* Queue: 79 vs 80 (count 79 >= 40, share 1 and 0.99 >= 0.4). */
+    assert_int_equal(stays_at(79, 79), 0);
+    assert_int_equal(stays_at(80, 79), 1);
+    /* Count: 39 vs 40 of 85 (queue 85 >= 80, shares 0.46, 0.47). */
+    assert_int_equal(stays_at(85, 39), 0);
+    assert_int_equal(stays_at(85, 40), 1);
+    assert_int_equal(stays_at(85, 41), 1);
+    /* Share: 79 and 80 of 200 (count >= 40, queue >= 80). */
+    assert_int_equal(stays_at(200, 79), 0);
+    assert_int_equal(stays_at(200, 80), 1);
+    assert_int_equal(stays_at(200, 81), 1);
+    /* Above the release values but below the enter values: stays. */
+    assert_int_equal(stays_at(90, 45), 1);
+}
+
+/* The release levels follow release_ratio: at 0.5 the count level is
+ * 25 (was 40 at 0.8), nothing else near its level. */
+static void
+release_ratio_scales(void **state)
+{
+    TH_POLICY p = with(10, 50, 0.1);
+    TH_COUNT c[1] = {{"spam.example", 12, 50}};
+    TH_INPUT in = {200, c, 1};
+    TH_STATE a, b;
+
+    (void) state;
+    p.release_ratio = 0.5;
+    assert_int_equal(th_step(&p, 1, &in, 0, T0, &a), 0);
+    assert_int_equal(a.n, 1);
+    c[0].count = 25;
+    assert_int_equal(th_step(&p, 1, &in, &a, T0 + 400, &b), 0);
+    assert_int_equal(b.n, 1);
+    th_state_free(&b);
+    c[0].count = 24;
+    assert_int_equal(th_step(&p, 1, &in, &a, T0 + 400, &b), 0);
+    assert_int_equal(b.n, 0);
+    th_state_free(&b);
+    th_state_free(&a);
+}
+
+/* min_hold_time: before, at and after, with every release condition
+ * failing (the key's mail is gone), so only the clock decides. */
+static void
+hold_boundaries(void **state)
+{
+    TH_STATE a, b;
+    int64_t t[] = {T0, T0 + 1, T0 + 299, T0 + 300, T0 + 301};
+    int     want[] = {1, 1, 1, 0, 0};
+    size_t  i;
+
+    (void) state;
+    step(0, &a, T0, 200, 100, 0);
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	step(&a, &b, t[i], 0, 0, 0);
+	assert_int_equal(b.n, want[i]);
+	if (want[i]) {
+	    assert_int_equal(spam(&b)->count, 0);
+	    assert_int_equal(spam(&b)->total, 0);
+	    assert_int_equal(spam(&b)->hold_until, T0 + 300);
+	}
+	th_state_free(&b);
+    }
+    th_state_free(&a);
+    /* min_hold_time 0: leaves at the next step that allows it. */
+    {
+	TH_POLICY p = flood;
+	TH_COUNT c[1] = {{"spam.example", 12, 100}};
+	TH_INPUT in = {200, c, 1};
+
+	p.min_hold_time = 0;
+	assert_int_equal(th_step(&p, 1, &in, 0, T0, &a), 0);
+	assert_int_equal(a.entry[0].hold_until, T0);
+	c[0].count = 0;
+	assert_int_equal(th_step(&p, 1, &in, &a, T0, &b), 0);
+	assert_int_equal(b.n, 0);
+	th_state_free(&a);
+	th_state_free(&b);
+    }
+}
+
+/* Many keys: the state grows past its first allocation and finds each;
+ * keys are told apart by length and bytes, entries by policy. */
+static void
+many_keys_and_lookups(void **state)
+{
+    TH_POLICY p = with(1, 1, 0.001);
+    TH_COUNT c[40];
+    char    name[40][16];
+    TH_INPUT in = {1000, c, 40};
+    TH_STATE a, b;
+    size_t  i;
+
+    (void) state;
+    for (i = 0; i < 40; i++) {
+	snprintf(name[i], sizeof(name[i]), "k%zu.example", i);
+	c[i] = (TH_COUNT) {name[i], strlen(name[i]), (uint32_t) i + 1};
+    }
+    assert_int_equal(th_step(&p, 1, &in, 0, T0, &a), 0);
+    assert_int_equal(a.n, 40);
+    for (i = 0; i < 40; i++) {
+	const TH_ENTRY *e = th_find(&a, 0, name[i], strlen(name[i]));
+
+	assert_non_null(e);
+	assert_int_equal(e->count, i + 1);
+	assert_int_equal(e->len, strlen(name[i]));
+	assert_int_equal(strlen(e->key), e->len);
+	assert_null(th_find(&a, 1, name[i], strlen(name[i])));
+    }
+    assert_null(th_find(&a, 0, "k1.example", 9));	/* a prefix */
+    assert_null(th_find(&a, 0, "k1.examplf", 10));	/* other bytes */
+    assert_null(th_find(0, 0, "k1.example", 10));
+    /* All stay, each once, with its own count. */
+    assert_int_equal(th_step(&p, 1, &in, &a, T0 + 1, &b), 0);
+    assert_int_equal(b.n, 40);
+    for (i = 0; i < 40; i++)
+	assert_int_equal(th_find(&b, 0, name[i], strlen(name[i]))->count,
+			 i + 1);
+    th_state_free(&a);
+    th_state_free(&b);
+}
+
+/* A key throttled by the second policy stays there, counted by it. */
+static void
+second_policy_state(void **state)
+{
+    TH_POLICY p[2] = {flood, flood};
+    TH_COUNT c0[1] = {{"spam.example", 12, 10}};
+    TH_COUNT c1[1] = {{"spam.example", 12, 600}};
+    TH_INPUT in[2] = {{1000, c0, 1}, {1000, c1, 1}};
+    TH_STATE a, b;
+
+    (void) state;
+    assert_int_equal(th_step(p, 2, in, 0, T0, &a), 0);
+    assert_int_equal(a.n, 1);
+    assert_int_equal(a.entry[0].policy, 1);
+    c1[0].count = 500;
+    assert_int_equal(th_step(p, 2, in, &a, T0 + 400, &b), 0);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(b.entry[0].policy, 1);
+    assert_int_equal(b.entry[0].count, 500);
+    assert_int_equal(b.entry[0].enter_count, 600);
+    assert_null(th_find(&b, 0, "spam.example", 12));
+    th_state_free(&a);
+    th_state_free(&b);
+}
+
+/* th_state_free() leaves an empty state: freeing it again is harmless. */
+static void
+free_leaves_empty(void **state)
+{
+    TH_STATE a;
+
+    (void) state;
+    step(0, &a, T0, 200, 100, 0);
+    assert_int_equal(a.n, 1);
+    th_state_free(&a);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(a.cap, 0);
+    assert_null(a.entry);
+    th_state_free(&a);
+    assert_null(th_find(&a, 0, "spam.example", 12));
+}
+
+/*
+ * Out of memory at each allocation of a step (the entry array, each
+ * key, the array's growth): th_step() returns -1 with next empty, and
+ * the previous state is untouched.
+ */
+static void
+out_of_memory(void **state)
+{
+    TH_POLICY p = with(1, 1, 0.001);
+    TH_COUNT c[20];
+    char    name[20][16];
+    TH_INPUT in = {1000, c, 20};
+    TH_STATE a, b;
+    int     k, ok = 0;
+    size_t  i;
+
+    (void) state;
+    for (i = 0; i < 20; i++) {
+	snprintf(name[i], sizeof(name[i]), "k%zu.example", i);
+	c[i] = (TH_COUNT) {name[i], strlen(name[i]), 5};
+    }
+    assert_int_equal(th_step(&p, 1, &in, 0, T0, &a), 0);
+    assert_int_equal(a.n, 20);
+    /* 20 stay, then 20 keys: 1 + 20 + 1 (growth at 16) + 20 calls. */
+    for (k = 0; k < 60; k++) {
+	int     rc;
+
+	fail_after = k;
+	rc = th_step(&p, 1, &in, &a, T0 + 1, &b);
+	fail_after = -1;
+	if (rc == 0) {
+	    ok++;
+	    assert_int_equal(b.n, 20);
+	} else {
+	    assert_int_equal(rc, -1);
+	    assert_int_equal(b.n, 0);
+	    assert_null(b.entry);
+	}
+	th_state_free(&b);
+	assert_int_equal(a.n, 20);
+	assert_string_equal(a.entry[19].key, "k19.example");
+    }
+    /* Fails with 0..21 successful calls (array, 16 keys, growth, 4
+     * keys), succeeds from 22 on. */
+    assert_int_equal(ok, 60 - 22);
+    /* New keys entering fail the same way. */
+    fail_after = 0;
+    assert_int_equal(th_step(&p, 1, &in, 0, T0, &b), -1);
+    fail_after = 1;
+    assert_int_equal(th_step(&p, 1, &in, 0, T0, &b), -1);
+    fail_after = -1;
+    assert_int_equal(b.n, 0);
+    th_state_free(&a);
+}
+
+/* A throttled key's count is its own, not that of a longer key it is a
+ * prefix of, whatever their order in the input. */
+static void
+count_of_own_key(void **state)
+{
+    TH_COUNT c[3] = {
+	{"spam.example.org", 16, 1},
+	{"spam.exampl", 11, 2},
+	{"spam.example", 12, 100},
+    };
+    TH_INPUT in = {200, c, 3};
+    TH_STATE a, b;
+
+    (void) state;
+    step(0, &a, T0, 200, 100, 0);
+    assert_int_equal(th_step(&flood, 1, &in, &a, T0 + 400, &b), 0);
+    assert_non_null(spam(&b));
+    assert_int_equal(spam(&b)->count, 100);
+    assert_int_equal(b.n, 1);
+    th_state_free(&b);
+    c[2].count = 79;			/* share 0.395: leaves */
+    assert_int_equal(th_step(&flood, 1, &in, &a, T0 + 400, &b), 0);
+    assert_int_equal(b.n, 0);
+    th_state_free(&b);
+    th_state_free(&a);
 }
 
 int
@@ -381,6 +744,16 @@ main(void)
 	cmocka_unit_test(release_by_queue_alone),
 	cmocka_unit_test(pressure_off),
 	cmocka_unit_test(kept_names),
+	cmocka_unit_test(enter_boundaries),
+	cmocka_unit_test(empty_window),
+	cmocka_unit_test(release_boundaries),
+	cmocka_unit_test(release_ratio_scales),
+	cmocka_unit_test(hold_boundaries),
+	cmocka_unit_test(many_keys_and_lookups),
+	cmocka_unit_test(second_policy_state),
+	cmocka_unit_test(free_leaves_empty),
+	cmocka_unit_test(out_of_memory),
+	cmocka_unit_test(count_of_own_key),
     };
 
     return cmocka_run_group_tests_name("throttle", tests, 0, 0);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "failmalloc.h"		/* allocation failures: out_of_memory */
 #include "verdict.h"
 
 /* Policies 0..4: sender_domain tempfail, parent_domain hold, client
@@ -81,6 +82,14 @@ lookup(void *ctx, int kind, const char *key, size_t len, uint64_t digest,
 	return 0;
     }
     key_lookups[kind]++;
+    /* Any sender key of 250 bytes or more starting "long" is throttled. */
+    if (kind == QS_KEY_SENDER && len >= 250 && memcmp(key, "long", 4) == 0
+	&& cf->policies[4].digest == digest) {
+	memset(out, 0, sizeof(*out));
+	out->kind = (uint8_t) kind;
+	out->policy = 4;
+	return 1;
+    }
     for (i = 0; i < sizeof(throttled) / sizeof(throttled[0]); i++) {
 	if (throttled[i].kind == kind && strlen(throttled[i].key) == len
 	    && cf->policies[throttled[i].policy].digest == digest
@@ -423,6 +432,197 @@ fail_transitions(void **state)
     assert_int_equal(vd_fail_next(VD_NO_MATCH, &v), VD_FAIL_LOOKUP);
 }
 
+/* Each reason's name, and "unknown" outside the enum. */
+static void
+why_names(void **state)
+{
+    static const char *const want[] = {
+	"no_match", "match", "exempt_sender", "exempt_domain",
+	"exempt_network", "exempt_sasl_user", "exempt_null_sender",
+	"summary_missing", "summary_stale", "summary_unknown_version",
+	"summary_unreadable", "summary_untrusted", "policy_mismatch",
+    };
+    size_t  i;
+
+    (void) state;
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+	assert_string_equal(vd_why_name((VD_WHY) i), want[i]);
+    assert_int_equal(VD_FAIL_POLICY + 1, sizeof(want) / sizeof(want[0]));
+    assert_string_equal(vd_why_name((VD_WHY) (VD_FAIL_POLICY + 1)),
+			"unknown");
+    assert_string_equal(vd_why_name((VD_WHY) - 1), "unknown");
+}
+
+/*
+ * Senders longer than the keys' stack space (VD_KEYS_STACK) take the heap
+ * path: the same keys.  The sender key kept in the verdict is its first
+ * QS_KEY_BYTES - 1 bytes.
+ */
+static void
+long_senders(void **state)
+{
+    static char addr[3000], want[3000];
+    size_t  n;
+    VD_VERDICT v;
+
+    (void) state;
+    for (n = 1000; n <= 2500; n += 1500) {
+	addr[0] = '<';
+	memset(addr + 1, 'A', n);
+	snprintf(addr + 1 + n, sizeof(addr) - 1 - n, "@FLOOD.example>");
+	v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+	assert_int_equal(v.why, VD_MATCH);
+	assert_int_equal(v.policy, 0);
+	assert_string_equal(v.key, "flood.example");
+	memset(want, 'a', QS_KEY_BYTES - 1);
+	want[QS_KEY_BYTES - 1] = 0;
+	assert_string_equal(v.sender_key, want);
+	/* The sender policy sees the whole address. */
+	snprintf(addr + 1 + n, sizeof(addr) - 1 - n, "@Evil.example>");
+	v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+	assert_int_equal(v.why, VD_NO_MATCH);
+	assert_string_equal(v.sender_key, want);
+    }
+    /* Just short enough for the stack, and a sender key that fits. */
+    v = decide("<Spammer@EVIL.example>", "198.51.100.1", 0, 0,
+	       VD_SUMMARY_OK);
+    assert_string_equal(v.key, "spammer@evil.example");
+    assert_string_equal(v.sender_key, "spammer@evil.example");
+}
+
+/*
+ * The exemptions the milter applies, each alone: a null sender only when
+ * null_sender is set; SASL users exactly (case counts, unlike senders);
+ * domains at a label boundary; the first exemption that applies names
+ * the reason; no client address, no network check.
+ */
+static void
+exemption_edges(void **state)
+{
+    VD_VERDICT v;
+
+    (void) state;
+    cf->exempt.null_sender = 0;
+    v = decide("<>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    assert_string_equal(v.sender_key, "MAILER-DAEMON");	/* as qshape */
+    cf->exempt.null_sender = 1;
+    assert_int_equal(decide("<>", "198.51.100.1", 0, 0, VD_SUMMARY_OK).why,
+		     VD_EXEMPT_NULL_SENDER);
+    /* A null sender is not an exempt sender or domain either way. */
+    assert_int_equal(decide("<>", "198.51.100.1", "spammer", 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_NULL_SENDER);
+
+    /* SASL: "trusted" is exempt, "Trusted" is not (and is not
+     * throttled); "spammer" is throttled. */
+    assert_int_equal(decide("<a@ham.example>", "198.51.100.1", "trusted", 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_SASL);
+    v = decide("<a@ham.example>", "198.51.100.1", "Trusted", 0,
+	       VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    assert_int_equal(decide("<a@ham.example>", "198.51.100.1", "trustedx",
+			    0, VD_SUMMARY_OK).why, VD_NO_MATCH);
+    assert_int_equal(decide("<a@ham.example>", "198.51.100.1", "truste", 0,
+			    VD_SUMMARY_OK).why, VD_NO_MATCH);
+    v = decide("<a@ham.example>", "198.51.100.1", "", 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    /* Senders ignore case. */
+    assert_int_equal(decide("<BOSS@flood.EXAMPLE>", "198.51.100.1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_SENDER);
+    assert_int_equal(decide("<boss2@flood.example>", "198.51.100.1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_MATCH);
+    assert_int_equal(decide("<bos@flood.example>", "198.51.100.1", 0, 0,
+			    VD_SUMMARY_OK).why, VD_MATCH);
+
+    /* Domains: equal, below at a dot, or not at all. */
+    assert_int_equal(decide("<x@a.partner.example>", 0, 0, 0,
+			    VD_SUMMARY_OK).why, VD_EXEMPT_DOMAIN);
+    assert_int_equal(decide("<x@partner.exampl>", 0, 0, 0,
+			    VD_SUMMARY_OK).why, VD_NO_MATCH);
+    assert_int_equal(decide("<x@artner.example>", 0, 0, 0,
+			    VD_SUMMARY_OK).why, VD_NO_MATCH);
+    assert_int_equal(decide("<x@apartner.example>", 0, 0, 0,
+			    VD_SUMMARY_OK).why, VD_NO_MATCH);
+
+    /* Order: sender, domain, network, SASL user. */
+    assert_int_equal(decide("<boss@flood.example>", "192.0.2.1", "trusted",
+			    0, VD_SUMMARY_OK).why, VD_EXEMPT_SENDER);
+    assert_int_equal(decide("<x@partner.example>", "192.0.2.1", "trusted",
+			    0, VD_SUMMARY_OK).why, VD_EXEMPT_DOMAIN);
+    assert_int_equal(decide("<x@flood.example>", "192.0.2.1", "trusted",
+			    0, VD_SUMMARY_OK).why, VD_EXEMPT_NETWORK);
+
+    /* Without a client address: no network exemption, no client key. */
+    v = decide("<x@ham.example>", 0, 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    v = decide("<x@ham.example>", "", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    v = decide("<x@ham.example>", "192.0.2.9", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_EXEMPT_NETWORK);	/* before its policy */
+}
+
+/* No memory for a long sender's keys: the fail mode, as for a failed
+ * lookup, never a crash or a verdict on half-made keys. */
+static void
+out_of_memory(void **state)
+{
+    static char addr[3000];
+    VD_VERDICT v;
+
+    (void) state;
+    addr[0] = '<';
+    memset(addr + 1, 'a', 2000);
+    snprintf(addr + 2001, sizeof(addr) - 2001, "@flood.example>");
+    fail_after = 0;
+    v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    fail_after = -1;
+    assert_int_equal(v.why, VD_FAIL_LOOKUP);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
+    assert_int_equal(v.policy, -1);
+    cf->fail_mode = QC_FAIL_TEMPFAIL;
+    fail_after = 0;
+    v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    fail_after = -1;
+    cf->fail_mode = QC_FAIL_ACCEPT;
+    assert_int_equal(v.why, VD_FAIL_LOOKUP);
+    assert_int_equal(v.action, QS_ACTION_TEMPFAIL);
+    /* A short sender needs no allocation. */
+    fail_after = 0;
+    v = decide("<spam@flood.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    fail_after = -1;
+    assert_int_equal(v.why, VD_MATCH);
+}
+
+/* A matched key longer than the summary's keys is reported by its first
+ * QS_KEY_BYTES - 1 bytes; one that fits, whole.  Lengths around the edge:
+ * 254, 255 (= QS_KEY_BYTES - 1), 256, 257, and 418. */
+static void
+long_key(void **state)
+{
+    static const size_t lens[] = {254, 255, 256, 257, 418};
+    static char addr[600], want[QS_KEY_BYTES];
+    VD_VERDICT v;
+    size_t  i, keep;
+
+    (void) state;
+    for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	/* The sender key: "long" x... "@evil.example", lens[i] bytes. */
+	snprintf(addr, sizeof(addr), "<long");
+	memset(addr + 5, 'x', lens[i] - 17);
+	snprintf(addr + lens[i] - 12, sizeof(addr) - lens[i] + 12,
+		 "@evil.example>");
+	v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+	assert_int_equal(v.why, VD_MATCH);
+	assert_int_equal(v.policy, 4);
+	keep = lens[i] < QS_KEY_BYTES - 1 ? lens[i] : QS_KEY_BYTES - 1;
+	memcpy(want, addr + 1, keep);
+	want[keep] = 0;
+	assert_int_equal(strlen(v.key), keep);
+	assert_string_equal(v.key, want);
+	assert_string_equal(v.sender_key, want);
+    }
+}
+
 int
 main(void)
 {
@@ -436,6 +636,11 @@ main(void)
 	cmocka_unit_test(sender_forms),
 	cmocka_unit_test(policy_mismatch),
 	cmocka_unit_test(fail_transitions),
+	cmocka_unit_test(why_names),
+	cmocka_unit_test(long_senders),
+	cmocka_unit_test(exemption_edges),
+	cmocka_unit_test(out_of_memory),
+	cmocka_unit_test(long_key),
     };
 
     return cmocka_run_group_tests_name("verdict", tests, setup, teardown);
