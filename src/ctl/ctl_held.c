@@ -57,7 +57,7 @@ usage(FILE *fp, VERB verb)
 	fprintf(fp, "  --all         no filter: every message it held\n"
 		"  --dry-run     print what would be done, do nothing\n");
     if (verb == VERB_RELEASE)
-	fprintf(fp, "       qshapectl release --metered [--dry-run] "
+	fprintf(fp, "   or: qshapectl release --metered [--dry-run] "
 		"[--state FILE] [-c postfix_config_dir]\n\t[-f config_file] "
 		"[--now SECONDS]\n"
 		"  --metered     the held mail of metered policies, at their "
