@@ -221,7 +221,7 @@ install: progs
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 etc/qshape-milter.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/qshape-milter/qshape-milter.conf.example
-	for u in init/*.service; do \
+	for u in init/*.service init/*.timer; do \
 	    $(INIT_SED) $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
 	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
 	done
@@ -246,7 +246,9 @@ uninstall:
 	for m in docs/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#docs/}; done
 	rm -f $(DESTDIR)$(SYSCONFDIR)/qshape-milter/qshape-milter.conf.example
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/qshape-milter 2>/dev/null
-	for u in init/*.service; do rm -f $(DESTDIR)$(UNITDIR)/$${u#init/}; done
+	for u in init/*.service init/*.timer; do \
+	    rm -f $(DESTDIR)$(UNITDIR)/$${u#init/}; \
+	done
 	for s in init/*.init; do \
 	    rm -f $(DESTDIR)$(INITDIR)/$$(basename $$s .init); \
 	done

@@ -32,46 +32,9 @@
 #include "pfconf.h"
 #include "qwalk.h"
 #include "ctl.h"
+#include "ctl_held.h"
 
 #define POSTSUPER	"/usr/sbin/postsuper"
-
-typedef enum VERB {
-    VERB_LIST,
-    VERB_RELEASE,
-    VERB_DELETE
-} VERB;
-
-typedef struct HELD_OPTS {
-    VERB    verb;
-    HS_FILTER filter;
-    int     json;
-    int     all;
-    int     dry_run;
-    int64_t now;
-    const char *config_path;		/* -f: qshape-milter.conf */
-    const char *pf_dir;			/* -c: Postfix configuration */
-} HELD_OPTS;
-
-typedef struct HELD_MSG {
-    char   *id;
-    int64_t arrival;			/* s */
-    char   *sender;			/* sender_len bytes, NUL-terminated */
-    size_t  sender_len;
-    size_t  nrcpt;
-    uint64_t size;
-    HM_MARK mark;
-    int     still_held;			/* seen again after postsuper */
-} HELD_MSG;
-
-typedef struct HELD_LIST {
-    const HELD_OPTS *o;
-    HELD_MSG *v;
-    size_t  n;
-    size_t  cap;
-    uint64_t ours;			/* with a valid mark */
-    uint64_t others;			/* without one */
-    uint64_t bad_marks;			/* of those: a mark we cannot read */
-} HELD_LIST;
 
 static const char *const verb_name[] = {"held", "release", "delete"};
 
@@ -93,6 +56,12 @@ usage(FILE *fp, VERB verb)
     if (verb != VERB_LIST)
 	fprintf(fp, "  --all         no filter: every message it held\n"
 		"  --dry-run     print what would be done, do nothing\n");
+    if (verb == VERB_RELEASE)
+	fprintf(fp, "   or: qshapectl release --metered [--dry-run] "
+		"[--state FILE] [-c postfix_config_dir]\n\t[-f config_file] "
+		"[--now SECONDS]\n"
+		"  --metered     the held mail of metered policies, at their "
+		"release_rate\n");
     fprintf(fp, "Mail held by others is counted, never touched.  "
 	    "See qshapectl(8).\n");
     return fp == stdout ? 1 : -1;
@@ -218,8 +187,8 @@ bad_arg:
  * command line, else the configuration file (when given, or when the
  * default one exists), else Postfix's own.  Returns an open directory.
  */
-static int
-open_queue_dir(HELD_OPTS *o)
+int
+held_queue_dir(HELD_OPTS *o)
 {
     static char pf_dir[4096];
     char    qdir[4096], err[1024];
@@ -292,9 +261,8 @@ by_arrival(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-/* Read the hold queue; warn about what could not be read. */
-static void
-read_hold(int base_fd, HELD_LIST *l)
+void
+held_read(int base_fd, HELD_LIST *l)
 {
     static const char *const hold[] = {"hold"};
     QW_OPTS wo = {0};
@@ -322,8 +290,8 @@ read_hold(int base_fd, HELD_LIST *l)
 	qsort(l->v, l->n, sizeof(*l->v), by_arrival);
 }
 
-static void
-free_list(HELD_LIST *l)
+void
+held_free(HELD_LIST *l)
 {
     size_t  i;
 
@@ -527,8 +495,8 @@ count_gone(int base_fd, HELD_LIST *l)
     return gone;
 }
 
-static int
-act(const HELD_OPTS *o, int base_fd, HELD_LIST *l)
+int
+held_act(const HELD_OPTS *o, int base_fd, HELD_LIST *l)
 {
     const char *verb = verb_name[o->verb];
     const char *done = o->verb == VERB_RELEASE ? "released" : "deleted";
@@ -564,10 +532,10 @@ held_main(VERB verb, int argc, char **argv)
 
     if ((rc = parse_opts(verb, argc, argv, &o)) != 0)
 	return rc < 0 ? 2 : 0;
-    fd = open_queue_dir(&o);
+    fd = held_queue_dir(&o);
     memset(&l, 0, sizeof(l));
     l.o = &o;
-    read_hold(fd, &l);
+    held_read(fd, &l);
     if (verb == VERB_LIST) {
 	size_t  i;
 
@@ -580,11 +548,11 @@ held_main(VERB verb, int argc, char **argv)
 	}
 	rc = 0;
     } else {
-	rc = act(&o, fd, &l);
+	rc = held_act(&o, fd, &l);
     }
     if (fflush(stdout) != 0 || ferror(stdout))
 	log_fatal("write standard output");
-    free_list(&l);
+    held_free(&l);
     close(fd);
     return rc;
 }
@@ -598,6 +566,11 @@ ctl_held(int argc, char **argv)
 int
 ctl_release(int argc, char **argv)
 {
+    int     i;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+	if (strcmp(argv[i], "--metered") == 0)
+	    return ctl_release_metered(argc, argv);
     return held_main(VERB_RELEASE, argc, argv);
 }
 

@@ -380,6 +380,7 @@ static const char *const local_names[] = {"hold", "log", "accept", 0};
 static const int local_values[] = {
     QC_ACTION_HOLD, QC_ACTION_LOG, QC_ACTION_ACCEPT
 };
+static const char *const release_names[] = {"manual", "metered", 0};
 
 #define STR(st, n, d, chk) {.name = #n, .type = CFG_STRING, \
 	.offset = offsetof(st, n), .sdef = (d), .check = (chk)}
@@ -459,6 +460,10 @@ static const CFG_ITEM policy_items[] = {
      .offset = offsetof(QC_POLICY, local_action), .idef = QC_ACTION_HOLD,
      .names = local_names, .values = local_values,
      .check = check_local_action},
+    ENUM(QC_POLICY, release_held, QC_RELEASE_MANUAL, release_names),
+    FLT(QC_POLICY, release_rate, 1.0, QC_RELEASE_RATE_MIN,
+	QC_RELEASE_RATE_MAX),
+    DUR(QC_POLICY, held_max_age, CFG_SEC, 86400, 0, 31536000),
     {0},
 };
 

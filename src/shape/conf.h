@@ -58,6 +58,15 @@ typedef enum QC_ACTION {
     QC_ACTION_ACCEPT = QS_ACTION_ACCEPT		/* local_action only */
 } QC_ACTION;
 
+/* What becomes of the mail a policy held (release_held). */
+typedef enum QC_RELEASE {
+    QC_RELEASE_MANUAL,			/* the operator releases it */
+    QC_RELEASE_METERED			/* qshapectl release --metered */
+} QC_RELEASE;
+
+#define QC_RELEASE_RATE_MIN	0.001	/* release_rate, messages/s */
+#define QC_RELEASE_RATE_MAX	1000.0
+
 typedef struct QC_POLICY {
     char   *name;
     int     key;			/* QC_KEY */
@@ -78,6 +87,9 @@ typedef struct QC_POLICY {
     char    reply_code[4];		/* "451" */
     char    reply_xcode[12];		/* "4.7.1", or "" */
     const char *reply_text;		/* in reply, after the codes; may be "" */
+    int     release_held;		/* QC_RELEASE */
+    double  release_rate;		/* messages/s, metered release */
+    int64_t held_max_age;		/* seconds; 0 = no limit */
     uint64_t digest;			/* of every setting above: with the
 					 * name, the policy's identity across
 					 * processes (set by qc_load) */

@@ -17,13 +17,12 @@ by_hold_time(const void *a, const void *b)
 }
 
 /*
- * Earn tokens since the last call, up to one second's worth.  Integer
- * arithmetic, so that a token earned in exactly 1 / rate seconds is whole:
- * the rate in thousandths of a message per second times milliseconds is
- * the bucket's unit (MT_TOKEN of them make a token).
+ * Earn credit since the last call.  Integer arithmetic, so that a message
+ * earned in exactly 1 / rate seconds is whole: the rate in thousandths of
+ * a message per second times milliseconds is the bucket's unit (MT_TOKEN
+ * of them make a message).
  */
 #define MT_TOKEN	1000000LL
-#define MT_DT_MAX	10000000LL	/* ms counted at most: no overflow */
 
 static int64_t
 rate_milli(const MT_POLICY *p)
@@ -37,17 +36,14 @@ static void
 refill(const MT_POLICY *p, MT_BUCKET *b, int64_t now_ms)
 {
     int64_t rm = rate_milli(p);
-    int64_t cap = (rm > 1000 ? rm : 1000) * 1000;
     int64_t dt;
 
     if (!b->started) {
 	b->started = 1;
-	b->units = cap;
+	b->units = rm * 1000 > MT_TOKEN ? rm * 1000 : MT_TOKEN;
     } else if (now_ms > b->last_ms) {
 	dt = now_ms - b->last_ms;
-	b->units += rm * (dt < MT_DT_MAX ? dt : MT_DT_MAX);
-	if (b->units > cap)
-	    b->units = cap;
+	b->units += rm * (dt < MT_SPAN_MS ? dt : MT_SPAN_MS);
     }
     b->last_ms = now_ms;
 }
@@ -104,7 +100,24 @@ mt_plan(const MT_POLICY *pol, MT_BUCKET *bk, size_t npol, MT_MSG *msgs,
 			     throttled, ctx, now_s);
 	nrel += msgs[i].why == MT_RELEASE;
     }
+    /* Credit nothing waited for is dropped. */
+    for (i = 0; i < npol; i++) {
+	if (!pol[i].metered)
+	    continue;
+	for (at = 0; at < n; at++)
+	    if (msgs[at].why == MT_RATE
+		&& strcmp(msgs[at].mark.policy, pol[i].name) == 0)
+		break;
+	if (at == n)
+	    bk[i].units = 0;
+    }
     return nrel;
+}
+
+int
+mt_queue_congested(int64_t total, int64_t min_queue, int64_t min_count)
+{
+    return total >= min_queue && total >= min_count;
 }
 
 const char *

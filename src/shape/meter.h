@@ -18,16 +18,23 @@
  * Messages are taken oldest hold first (then by queue ID), so each policy
  * releases its oldest eligible mail first.
  *
- * The bucket: each policy earns release_rate tokens per second of the
- * caller's monotonic clock, and keeps at most max(1, release_rate) (one
- * second's worth: no burst after a pause); a release spends one.  The first
- * call starts the bucket full.  While congested the bucket fills (up to
- * its cap) but is not spent.
+ * The rate: "qshapectl release --metered" runs every minute (a timer or
+ * cron) and keeps each policy's MT_BUCKET between runs (relstate.h).  A
+ * policy earns release_rate messages per second of the caller's monotonic
+ * clock since its previous call, counting at most MT_SPAN_MS of it (a
+ * missed run is not made up), plus the fraction of a message it kept; a
+ * release spends one.  Its first call (started = 0) earns one second's
+ * worth, at least one message.  When no message of a policy waited for
+ * the rate (MT_RATE) in a call, its unspent credit is dropped: all of its
+ * mail went, or the rest waits for something else (congestion, its key,
+ * held_max_age), and a release that resumes after a pause goes at the
+ * rate, without a burst.
+ *
+ * mt_queue_congested() is step 3's test for one policy's queues: could
+ * any key enter the throttled state (throttle.h) with this total?
  *
  * Ownership: the caller owns every array; mt_plan() sorts msgs in place
- * and sets each why.  Not wired to a command yet: "qshapectl release
- * --metered" needs the policy settings release_held, release_rate and
- * held_max_age in the configuration (conf.c).
+ * and sets each why.
  */
 #ifndef QSHAPE_METER_H
 #define QSHAPE_METER_H
@@ -57,10 +64,12 @@ typedef struct MT_POLICY {
     int64_t max_age;			/* held_max_age, s; 0 = no limit */
 } MT_POLICY;
 
+#define MT_SPAN_MS	60000		/* most time counted between calls */
+
 /* One per policy, kept by the caller between calls; zero it to start. */
 typedef struct MT_BUCKET {
     int     started;
-    int64_t units;			/* tokens, in millionths */
+    int64_t units;			/* credit, millionths of a message */
     int64_t last_ms;			/* the caller's monotonic clock */
 } MT_BUCKET;
 
@@ -84,6 +93,14 @@ extern size_t mt_plan(const MT_POLICY *policies, MT_BUCKET *buckets,
 		      size_t npolicies, MT_MSG *msgs, size_t nmsgs,
 		      int congested, MT_THROTTLED_FN throttled, void *ctx,
 		      int64_t now_s, int64_t now_ms);
+
+/*
+ * Could a policy throttle a key now, with total messages in its queues?
+ * Only when total >= min_queue and total >= min_count (a key has at most
+ * total messages).  min_queue: the policy's, in messages.
+ */
+extern int mt_queue_congested(int64_t total, int64_t min_queue,
+			      int64_t min_count);
 
 /* "release", "no_policy", "manual", "too_old", "congested", "throttled",
  * "rate". */

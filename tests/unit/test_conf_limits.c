@@ -144,6 +144,88 @@ malformed_number(void **state)
 	       "~:2: policies[0].min_share: -0.5 is out of range 0..1");
 }
 
+/* A policy "p" with the settings in extra, on line 3. */
+#define POL(extra) "policies = ( { name = \"p\"; key = \"sender\";\n" \
+	"  action = \"hold\";\n" extra " } );\n"
+
+static QC_CONFIG *
+policy_loads(const char *text)
+{
+    char    err[8192], path[64];
+    QC_CONFIG *c = load_text(text, path, sizeof(path), err, sizeof(err));
+
+    if (c == 0)
+	fail_msg("unexpected: %s", err);
+    assert_int_equal(c->npolicies, 1);
+    return c;
+}
+
+/* release_held, release_rate, held_max_age (issue 8): defaults, each
+ * bound alone. */
+static void
+release_settings(void **state)
+{
+    QC_CONFIG *c;
+
+    (void) state;
+    c = policy_loads(POL(""));
+    assert_int_equal(c->policies[0].release_held, QC_RELEASE_MANUAL);
+    assert_true(c->policies[0].release_rate == 1.0);
+    assert_int_equal(c->policies[0].held_max_age, 86400);
+    qc_free(c);
+    c = policy_loads(POL("  release_held = \"metered\"; "
+			 "release_rate = 0.001; held_max_age = 0;"));
+    assert_int_equal(c->policies[0].release_held, QC_RELEASE_METERED);
+    assert_true(c->policies[0].release_rate == 0.001);
+    assert_int_equal(c->policies[0].held_max_age, 0);
+    qc_free(c);
+    c = policy_loads(POL("  release_rate = 1000; held_max_age = 31536000;"));
+    assert_true(c->policies[0].release_rate == 1000.0);
+    assert_int_equal(c->policies[0].held_max_age, 31536000);
+    qc_free(c);
+    c = policy_loads(POL("  release_held = \"manual\"; "
+			 "held_max_age = \"12h\";"));
+    assert_int_equal(c->policies[0].release_held, QC_RELEASE_MANUAL);
+    assert_int_equal(c->policies[0].held_max_age, 43200);
+    qc_free(c);
+    text_fails(POL("  release_held = \"auto\";"),
+	       "~:3: policies[0].release_held: \"auto\" is not one of "
+	       "manual, metered");
+    text_fails(POL("  release_rate = 0.0009;"),
+	       "~:3: policies[0].release_rate: 0.0009 is out of range "
+	       "0.001..1000");
+    text_fails(POL("  release_rate = 0;"),
+	       "~:3: policies[0].release_rate: 0 is out of range "
+	       "0.001..1000");
+    text_fails(POL("  release_rate = 1000.5;"),
+	       "~:3: policies[0].release_rate: 1000.5 is out of range "
+	       "0.001..1000");
+    text_fails(POL("  held_max_age = 31536001;"),
+	       "~:3: policies[0].held_max_age: 31536001 is out of range "
+	       "0..31536000 (seconds)");
+    text_fails(POL("  held_max_age = -1;"),
+	       "~:3: policies[0].held_max_age: -1 is out of range "
+	       "0..31536000 (seconds)");
+}
+
+/* The settings join the policy's digest: a milter and a scanner that
+ * disagree on them see different policies. */
+static void
+release_digest(void **state)
+{
+    QC_CONFIG *a, *b, *c;
+
+    (void) state;
+    a = policy_loads(POL(""));
+    b = policy_loads(POL("  release_held = \"metered\";"));
+    c = policy_loads(POL("  release_rate = 1; held_max_age = \"1d\";"));
+    assert_true(a->policies[0].digest != b->policies[0].digest);
+    assert_true(a->policies[0].digest == c->policies[0].digest);
+    qc_free(a);
+    qc_free(b);
+    qc_free(c);
+}
+
 /* The policy key and action names are vocab.h's, value for value. */
 static void
 vocabulary(void **state)
@@ -162,7 +244,11 @@ vocabulary(void **state)
 	for (i = 0; it->names[i]; i++, n++) {
 	    int     v = it->values ? it->values[i] : i;
 
-	    if (strcmp(it->name, "key") == 0) {
+	    if (strcmp(it->name, "release_held") == 0) {
+		assert_string_equal(it->names[i], i == QC_RELEASE_MANUAL ?
+				    "manual" : "metered");
+		assert_int_equal(v, i);
+	    } else if (strcmp(it->name, "key") == 0) {
 		assert_int_equal(qs_kind_parse(it->names[i]), v);
 		assert_string_equal(qc_key_name(v), it->names[i]);
 	    } else {
@@ -171,7 +257,8 @@ vocabulary(void **state)
 	    }
 	}
     }
-    assert_int_equal(n, 5 + 3 + 3);	/* key, action, local_action */
+    /* key, action, local_action, release_held */
+    assert_int_equal(n, 5 + 3 + 3 + 2);
 }
 
 /* Load text that must load; the caller frees. */
@@ -387,6 +474,8 @@ main(void)
 	cmocka_unit_test(value_checks),
 	cmocka_unit_test(policy_derived),
 	cmocka_unit_test(policy_identity),
+	cmocka_unit_test(release_settings),
+	cmocka_unit_test(release_digest),
     };
 
     return cmocka_run_group_tests_name("conf_limits", tests, 0, 0);

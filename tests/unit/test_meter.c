@@ -84,6 +84,7 @@ each_condition(void **state)
     assert_int_equal(plan(p, b, 2, m, 1, 0, 0), 0);
     assert_int_equal(m[0].why, MT_THROTTLED);
     throttled_key = "b.example";		/* another key is */
+    memset(b, 0, sizeof(b));
     assert_int_equal(plan(p, b, 2, m, 1, 0, 0), 1);
     assert_int_equal(m[0].why, MT_RELEASE);
     throttled_key = 0;
@@ -109,6 +110,7 @@ max_age_boundary(void **state)
     assert_int_equal(plan(p, b, 1, m, 1, 1, 0), 0);
     assert_int_equal(m[0].why, MT_TOO_OLD);
     p[0].max_age = 0;
+    memset(b, 0, sizeof(b));
     m[0] = msg("A", "flood", "a.example", 0);
     assert_int_equal(plan(p, b, 1, m, 1, 0, 0), 1);
 }
@@ -138,39 +140,88 @@ oldest_first(void **state)
     assert_int_equal(m[3].why, MT_RATE);
 }
 
-/* The bucket: rate 2/s starts with 2; a token every 500 ms exactly; at
- * most 2 kept; each policy its own. */
+/* The credit: rate 2/s starts with 2; a message every 500 ms exactly; a
+ * long gap counts 60 s; each policy its own. */
 static void
 bucket(void **state)
 {
     MT_POLICY p[2] = {{"flood", 1, 2.0, 0}, {"other", 1, 0.5, 0}};
     MT_BUCKET b[2];
-    MT_MSG  m[6];
+    static MT_MSG m[300];
     size_t  i;
 
     (void) state;
     memset(b, 0, sizeof(b));
-    for (i = 0; i < 6; i++)
-	m[i] = msg("X", "flood", "a.example", NOW - 100 + (int64_t) i);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 1000), 2);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 1499), 0);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 1500), 1);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 1999), 0);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 2000), 1);
-    /* A long pause: one second's worth, not more. */
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 60000), 2);
-    /* Congested: the bucket fills but is not spent. */
-    assert_int_equal(plan(p, b, 2, m, 6, 1, 61000), 0);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 61000), 2);
-    /* A rate below 1/s: one token at most, one every 2 s. */
+    for (i = 0; i < 300; i++)
+	m[i] = msg("X", "flood", "a.example", NOW - 1000 + (int64_t) i);
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 1000), 2);
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 1499), 0);
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 1500), 1);
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 1999), 0);
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 2000), 1);
+    /* 119.998 (0.998 kept); a gap of 60 s counts whole (120.998); of
+     * 60.001 s, 60 s (120.998, not 121); of 120 s, 60 s. */
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 61999), 119);
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 121999), 120);
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 182000), 120);
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 302000), 120);
+    /* The clock going back earns nothing. */
+    assert_int_equal(plan(p, b, 2, m, 300, 0, 300000), 0);
+    /* A rate below 1/s: one message first, then one every 2 s. */
+    memset(&b[1], 0, sizeof(b[1]));
     for (i = 0; i < 6; i++)
 	m[i] = msg("Y", "other", "a.example", NOW - 100 + (int64_t) i);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 61000), 1);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 62999), 0);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 63000), 1);
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 90000), 1);
-    /* The clock going back earns nothing. */
-    assert_int_equal(plan(p, b, 2, m, 6, 0, 80000), 0);
+    assert_int_equal(plan(p, b, 2, m, 6, 0, 400000), 1);
+    assert_int_equal(plan(p, b, 2, m, 6, 0, 401999), 0);
+    assert_int_equal(plan(p, b, 2, m, 6, 0, 402000), 1);
+    assert_int_equal(plan(p, b, 2, m, 6, 0, 410000), 4);
+}
+
+/* Credit nothing waited for is dropped: no burst after a pause, after a
+ * throttled key, or after the held mail ran out; the fraction of a
+ * message is kept while mail waits for the rate. */
+static void
+no_burst(void **state)
+{
+    MT_POLICY p[1] = {{"flood", 1, 2.0, 0}};
+    MT_BUCKET b[1];
+    static MT_MSG m[100];
+    size_t  i;
+
+    (void) state;
+    memset(b, 0, sizeof(b));
+    for (i = 0; i < 100; i++)
+	m[i] = msg("X", "flood", "a.example", NOW - 1000 + (int64_t) i);
+    assert_int_equal(plan(p, b, 1, m, 100, 0, 0), 2);
+    assert_int_equal(plan(p, b, 1, m, 100, 0, 750), 1);	/* 1.5 */
+    assert_int_equal(b[0].units, 500000);			/* 0.5 kept */
+    assert_int_equal(plan(p, b, 1, m, 100, 1, 30750), 0);	/* paused */
+    assert_int_equal(b[0].units, 0);
+    assert_int_equal(plan(p, b, 1, m, 100, 0, 31000), 0);	/* 0.5 */
+    assert_int_equal(plan(p, b, 1, m, 100, 0, 31250), 1);	/* 1.0 */
+    throttled_key = "a.example";
+    assert_int_equal(plan(p, b, 1, m, 100, 0, 40000), 0);
+    assert_int_equal(b[0].units, 0);
+    throttled_key = 0;
+    assert_int_equal(plan(p, b, 1, m, 100, 0, 41000), 2);
+    /* 3 held, credit for 20: all go, the rest of the credit is dropped. */
+    assert_int_equal(plan(p, b, 1, m, 3, 0, 51000), 3);
+    assert_int_equal(b[0].units, 0);
+    assert_int_equal(plan(p, b, 1, m, 100, 0, 51500), 1);
+}
+
+/* A policy's queues are congested when a key could enter: total >=
+ * min_queue and total >= min_count; each bound alone decides. */
+static void
+queue_congested(void **state)
+{
+    (void) state;
+    assert_int_equal(mt_queue_congested(100, 100, 50), 1);
+    assert_int_equal(mt_queue_congested(99, 100, 50), 0);
+    assert_int_equal(mt_queue_congested(50, 0, 50), 1);
+    assert_int_equal(mt_queue_congested(49, 0, 50), 0);
+    assert_int_equal(mt_queue_congested(0, 0, 1), 0);
+    assert_int_equal(mt_queue_congested(1, 0, 1), 1);
 }
 
 /* Over a minute at 10/s, 600 messages go, a tenth of a second apart. */
@@ -216,6 +267,8 @@ main(void)
 	cmocka_unit_test(max_age_boundary),
 	cmocka_unit_test(oldest_first),
 	cmocka_unit_test(bucket),
+	cmocka_unit_test(no_burst),
+	cmocka_unit_test(queue_congested),
 	cmocka_unit_test(steady_rate),
 	cmocka_unit_test(why_names),
     };
