@@ -72,6 +72,10 @@ typedef struct SC_STATS {
     uint64_t reconciles;
     uint64_t queues_listed;		/* by reconciles (unchanged: skipped) */
     uint64_t publications;
+    int64_t start_time;			/* counters since, wall seconds */
+    uint64_t reconcile_ns;		/* time in reconciles, monotonic */
+    uint64_t throttle_enters;		/* keys that entered the state */
+    uint64_t throttle_leaves;		/* keys that left it */
 } SC_STATS;
 
 typedef struct SCANNER SCANNER;
@@ -82,8 +86,9 @@ extern void sc_destroy(SCANNER *);
 /*
  * Carry the throttle state of a scanner being replaced (a reload) over to
  * its successor, for the policies that keep their name and key: a reload
- * must not release a key before its min_hold_time.  Call before the new
- * scanner's first sc_publish().
+ * must not release a key before its min_hold_time.  The counters
+ * (SC_STATS) carry over too, so the metrics do not reset on a reload.
+ * Call before the new scanner's first sc_publish().
  */
 extern void sc_inherit(SCANNER *to, const SCANNER *from);
 
