@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "index.h"
 #include "throttle.h"
@@ -114,6 +115,17 @@ extern int64_t sc_publish_due(const SCANNER *, SC_TIME now);
 extern void sc_publish(SCANNER *, SC_TIME now);
 
 extern void sc_stats(const SCANNER *, SC_STATS *);
+
+/*
+ * sc_metrics.c: the published summary in the Prometheus text format
+ * (metrics.h), at most top_keys key series per policy; 0, or -1 when it
+ * could not be read or fp failed.  sc_metrics_write() writes it to path
+ * atomically (a temporary file in its directory, fsync, rename), mode
+ * 0644; 0, or -1 and why in err.
+ */
+extern int sc_metrics(SCANNER *, FILE *fp, uint32_t top_keys);
+extern int sc_metrics_write(SCANNER *, const char *path, uint32_t top_keys,
+			    char *err, size_t errlen);
 extern const IX *sc_index(const SCANNER *);
 
 #endif
