@@ -223,18 +223,6 @@ key_sample(FILE *fp, int f, const char *policy, size_t plen, int kind,
     fprintf(fp, "\"} %s\n", value);
 }
 
-/* The first entry of an unknown policy with entry i's name? */
-static int
-first_of_name(const QS_THROTTLE *t, uint32_t i)
-{
-    uint32_t j;
-
-    for (j = 0; j < i; j++)
-	if (strncmp(t[j].policy_name, t[i].policy_name, QS_NAME_BYTES) == 0)
-	    return 0;
-    return 1;
-}
-
 /* Entries of one policy: its name, from the config or the summary. */
 typedef struct POLSEL {
     const char *name;
@@ -248,7 +236,7 @@ entry_in(const QS_THROTTLE *e, const POLSEL *ps)
 	&& memcmp(e->policy_name, ps->name, ps->len) == 0;
 }
 
-/* Is the entry's policy one of the first n of sel? */
+/* Is the entry's policy one of sel[0..n)? */
 static int
 entry_known(const QS_THROTTLE *e, const POLSEL *sel, size_t n)
 {
@@ -262,8 +250,8 @@ entry_known(const QS_THROTTLE *e, const POLSEL *sel, size_t n)
 
 /*
  * The policies to report: the input's, then the names the summary has
- * that the input does not, each once.  Returns how many, into sel[] of
- * npolicy + nthrottle.
+ * that the input does not, each once (the scanner has at most
+ * QC_MAX_POLICIES).  Returns how many, into sel[] of npolicy + nthrottle.
  */
 static size_t
 policy_names(const MX_INPUT *in, POLSEL *sel)
@@ -278,7 +266,7 @@ policy_names(const MX_INPUT *in, POLSEL *sel)
 	sel[n].len = strlen(in->policy[p].name);
     }
     for (i = 0; i < b->nthrottle; i++)
-	if (!entry_known(&t[i], sel, in->npolicy) && first_of_name(t, i)) {
+	if (!entry_known(&t[i], sel, n)) {
 	    sel[n].name = t[i].policy_name;
 	    sel[n].len = strnlen(t[i].policy_name, QS_NAME_BYTES);
 	    n++;

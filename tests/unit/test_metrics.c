@@ -187,6 +187,7 @@ summary_exact(void **state)
     add_key(b, QS_KEY_SENDER, "b@big.example", 0, 9);
     add_throttle(b, "flood", QS_KEY_SENDER_DOMAIN, "big.example", 75, 500000);
     add_throttle(b, "gone", QS_KEY_SENDER, "x@y.example", 3, 20000);
+    add_throttle(b, "gone", QS_KEY_SENDER, "z@y.example", 2, 10000);
     out = render(&in, 0);
     LINE(out, "# TYPE qshape_scanner_heartbeat_timestamp_seconds gauge");
     LINE(out, "qshape_scanner_heartbeat_timestamp_seconds 1700000123");
@@ -212,7 +213,7 @@ summary_exact(void **state)
     LINE(out, "qshape_keys_distinct{kind=\"rcpt_domain\"} 0");
     LINE(out, "qshape_throttled_keys{policy=\"flood\"} 1");
     LINE(out, "qshape_throttled_keys{policy=\"quiet\"} 0");
-    LINE(out, "qshape_throttled_keys{policy=\"gone\"} 1");
+    LINE(out, "qshape_throttled_keys{policy=\"gone\"} 2");
     LINE(out, "qshape_throttled_key_messages{policy=\"flood\","
 	 "kind=\"sender_domain\",key=\"big.example\"} 75");
     LINE(out, "qshape_throttled_key_share{policy=\"gone\",kind=\"sender\","
