@@ -214,11 +214,13 @@ INIT_SED = sed 's|/usr/local/sbin|$(SBINDIR)|g'
 
 install: progs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/qshape-milter \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(SYSCONFDIR)/qshape-milter \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(INITDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/*.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 etc/qshape-milter.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/qshape-milter/qshape-milter.conf.example
 	for u in init/*.service init/*.timer; do \
@@ -244,6 +246,7 @@ uninstall:
 	rm -f $(PROGS:$(B)/%=$(DESTDIR)$(SBINDIR)/%)
 	for m in docs/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#docs/}; done
 	for m in docs/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#docs/}; done
+	for m in docs/*.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$${m#docs/}; done
 	rm -f $(DESTDIR)$(SYSCONFDIR)/qshape-milter/qshape-milter.conf.example
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/qshape-milter 2>/dev/null
 	for u in init/*.service init/*.timer; do \

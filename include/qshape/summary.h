@@ -26,7 +26,7 @@
 
 #define QS_MAGIC		0x314d5351u	/* "QSM1" */
 #define QS_VERSION_MAJOR	2
-#define QS_VERSION_MINOR	1
+#define QS_VERSION_MINOR	1	/* 1: QS_BODY stats */
 
 #define QS_MAX_QUEUES		8	/* incoming active deferred hold ... */
 #define QS_MAX_BUCKETS		16	/* age buckets, without the total */
@@ -150,6 +150,24 @@ typedef struct QS_HEADER {
     uint64_t reserved[30];		/* for minor versions */
 } QS_HEADER;
 
+/*
+ * The scanner's counters (minor version 1), for the metrics.  They start
+ * at zero when the scanner starts (start_time) and carry over a reload.
+ * A reader of a minor-0 segment finds them zero (reserved space), so a
+ * start_time of 0 means "no counters".
+ */
+typedef struct QS_STATS {
+    int64_t start_time;			/* counters since, unix seconds */
+    uint64_t files_parsed;		/* queue files parsed */
+    uint64_t files_skipped;		/* corrupt, unreadable, not regular */
+    uint64_t files_vanished;		/* gone before they could be read */
+    uint64_t reconciles;		/* complete rescans */
+    uint64_t reconcile_ns;		/* time in them, CLOCK_MONOTONIC ns */
+    uint64_t throttle_enters;		/* keys that entered the throttled
+					 * state, all policies */
+    uint64_t throttle_leaves;		/* keys that left it */
+} QS_STATS;
+
 /* Offsets of the body parts, and the counts, copied into each body. */
 typedef struct QS_BODY {
     int64_t published;			/* unix seconds */
@@ -174,7 +192,13 @@ typedef struct QS_BODY {
     uint64_t off_key;
     uint64_t off_throttle;
     uint64_t off_index;
-    uint64_t reserved[15];
+    uint64_t reserved[7];		/* for minor versions: new fields go
+					 * at the start */
+    QS_STATS stats;			/* minor 1: the last 8 words of what
+					 * was reserved[15] */
 } QS_BODY;
+
+/* A minor version only uses reserved space: the body keeps its size. */
+_Static_assert(sizeof(QS_BODY) == 232, "QS_BODY size of major 2");
 
 #endif

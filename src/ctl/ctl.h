@@ -13,5 +13,6 @@ extern int ctl_explain(int argc, char **argv);
 extern int ctl_held(int argc, char **argv);
 extern int ctl_release(int argc, char **argv);
 extern int ctl_delete(int argc, char **argv);
+extern int ctl_metrics(int argc, char **argv);
 
 #endif

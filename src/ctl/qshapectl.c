@@ -21,6 +21,7 @@ static const struct {
     {"held", ctl_held, "list the mail qshape-milter held, by policy and key"},
     {"release", ctl_release, "release mail qshape-milter held (postsuper -H)"},
     {"delete", ctl_delete, "delete mail qshape-milter held (postsuper -d)"},
+    {"metrics", ctl_metrics, "the summary in the Prometheus text format"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

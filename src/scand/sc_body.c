@@ -151,5 +151,15 @@ sc_body_build(const SC_BODY_IN *in, const SC_BODY_OUT *out)
     b->linear = (uint32_t) c->geom.linear;
     b->messages = (uint32_t) ix_messages(in->ix);
     b->policies_digest = c->policies_digest;
+    if (in->stats) {
+	b->stats.start_time = in->stats->start_time;
+	b->stats.files_parsed = in->stats->parsed;
+	b->stats.files_skipped = in->stats->skipped;
+	b->stats.files_vanished = in->stats->vanished;
+	b->stats.reconciles = in->stats->reconciles;
+	b->stats.reconcile_ns = in->stats->reconcile_ns;
+	b->stats.throttle_enters = in->stats->throttle_enters;
+	b->stats.throttle_leaves = in->stats->throttle_leaves;
+    }
     return left;
 }

@@ -11,9 +11,10 @@
  * keys with their policy's name, action and digest, since and hold_until
  * turned from the state's monotonic milliseconds into wall seconds at
  * 'now' (th_wall()), what kept each throttled (QS_KEPT_*) and the
- * milter's latest match of it (wall ms); published, last_reconcile, the geometry and
- * policies_digest.  It leaves the QS_BODY offsets and serial alone (the
- * shm writer's), and expects the parts zeroed (shm_writer_clear()), as
+ * milter's latest match of it (wall ms); published, last_reconcile, the
+ * geometry, policies_digest and the scanner's counters (QS_STATS).  It
+ * leaves the QS_BODY offsets and serial alone (the shm writer's), and
+ * expects the parts zeroed (shm_writer_clear()), as
  * strings are NUL-padded.
  *
  * Ownership: the caller owns everything; the index is only counted (its
@@ -37,6 +38,8 @@ typedef struct SC_BODY_IN {
     const TH_STATE *state;		/* policy numbers index conf->policy */
     SC_TIME now;
     int64_t last_reconcile;		/* wall seconds */
+    const SC_STATS *stats;		/* the scanner's counters; NULL:
+					 * leave QS_BODY stats zero */
 } SC_BODY_IN;
 
 typedef struct SC_BODY_OUT {

@@ -168,6 +168,7 @@ sc_reconcile(SCANNER *sc, SC_TIME now)
     char    err[256];
     size_t  before = ix_messages(sc->ix), gone;
     int64_t t0 = fs_now_ns();
+    int64_t m0 = shm_mono_ns();
     unsigned skipped = 0;
     int     q, n = 0;
 
@@ -191,9 +192,11 @@ sc_reconcile(SCANNER *sc, SC_TIME now)
 	sc->listed_ns[rc.map[q]] = t0;
     sc->stats.queues_listed += (uint64_t) n;
     sc->stats.skipped += st.corrupt + st.unreadable + st.not_regular;
+    sc->stats.vanished += st.vanished;
     gone = ix_sweep(sc->ix);
     sc->stats.removed += gone;
     sc->stats.reconciles++;
+    sc->stats.reconcile_ns += (uint64_t) (shm_mono_ns() - m0);
     sc->last_reconcile = now.wall_ms / 1000;
     sc->dirty = 1;
     log_walk(sc, &st, before, gone, n);

@@ -328,6 +328,27 @@ signal_fd(void)
     return fd;
 }
 
+/* metrics.textfile, when configured: a failure is logged when it starts
+ * and when it ends, not every interval. */
+static void
+write_metrics(const RUN *run, int *failing)
+{
+    char    err[1024];
+
+    if (*run->cf->metrics.textfile == 0)
+	return;
+    if (sc_metrics_write(run->scanner, run->cf->metrics.textfile,
+			 (uint32_t) run->cf->metrics.top_keys, err,
+			 sizeof(err)) < 0) {
+	if (!*failing)
+	    log_warnx("%s", err);
+	*failing = 1;
+    } else if (*failing) {
+	log_info("metrics: writing %s again", run->cf->metrics.textfile);
+	*failing = 0;
+    }
+}
+
 /* The loop: returns on SIGTERM or SIGINT.  Every schedule is on the
  * monotonic clock: a step of the date delays nothing. */
 static void
@@ -335,6 +356,8 @@ loop(RUN *run, int base_fd, int sigfd, const QC_CONFIG *boot, int debug)
 {
     int64_t next_reconcile = sc_now().mono_ms
 	+ run->cf->scanner.reconcile_interval * 1000;
+    int64_t next_metrics = 0;
+    int     metrics_failing = 0;
 
     for (;;) {
 	struct pollfd pfd[2] = {
@@ -348,6 +371,8 @@ loop(RUN *run, int base_fd, int sigfd, const QC_CONFIG *boot, int debug)
 
 	if (rwait < wait)
 	    wait = rwait < 0 ? 0 : rwait;
+	if (*run->cf->metrics.textfile && next_metrics - t.mono_ms < wait)
+	    wait = next_metrics < t.mono_ms ? 0 : next_metrics - t.mono_ms;
 	if (poll(pfd, 2, (int) wait) < 0 && errno != EINTR)
 	    log_fatal("poll");
 	if (pfd[1].revents & POLLIN) {
@@ -372,6 +397,10 @@ loop(RUN *run, int base_fd, int sigfd, const QC_CONFIG *boot, int debug)
 	}
 	if (sc_publish_due(run->scanner, t) == 0)
 	    sc_publish(run->scanner, t);
+	if (t.mono_ms >= next_metrics) {
+	    write_metrics(run, &metrics_failing);
+	    next_metrics = t.mono_ms + run->cf->metrics.interval * 1000;
+	}
     }
 }
 

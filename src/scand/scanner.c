@@ -25,6 +25,7 @@ sc_create(const SC_CONF *conf, char *err, size_t errlen)
     size_t  p;
 
     sc->conf = *conf;
+    sc->stats.start_time = (int64_t) time(0);
     sc->th = xcalloc(conf->npolicy + 1, sizeof(*sc->th));
     for (p = 0; p < conf->npolicy; p++)
 	sc->th[p] = conf->policy[p].th;
@@ -82,6 +83,7 @@ sc_inherit(SCANNER *to, const SCANNER *from)
     size_t  i, p;
     TH_STATE *st = &to->state;
 
+    to->stats = from->stats;
     for (i = 0; i < from->state.n; i++) {
 	const TH_ENTRY *e = &from->state.entry[i];
 	const TH_POLICY *was = &from->th[e->policy];
@@ -164,22 +166,26 @@ log_changes(SCANNER *sc, const TH_STATE *old, const TH_STATE *new)
 	const TH_ENTRY *e = &new->entry[i];
 	const SC_POLICY *p = &sc->conf.policy[e->policy];
 
-	if (!th_find(old, e->policy, e->key, e->len))
+	if (!th_find(old, e->policy, e->key, e->len)) {
+	    sc->stats.throttle_enters++;
 	    log_info("throttle on: policy=%s key=%s:%s count=%u total=%u "
 		     "share=%.2f kept=%s", p->th.name,
 		     qs_kind_name(p->th.kind), e->key, e->count, e->total,
 		     (double) e->count / e->total,
 		     th_kept_names(e->kept, kept, sizeof(kept)));
+	}
     }
     for (i = 0; i < old->n; i++) {
 	const TH_ENTRY *e = &old->entry[i];
 	const SC_POLICY *p = &sc->conf.policy[e->policy];
 
-	if (!th_find(new, e->policy, e->key, e->len))
+	if (!th_find(new, e->policy, e->key, e->len)) {
+	    sc->stats.throttle_leaves++;
 	    log_info("throttle off: policy=%s key=%s:%s: min_hold_time over, "
 		     "no pressure for pressure_time, and the queue no longer "
 		     "calls for it", p->th.name, qs_kind_name(p->th.kind),
 		     e->key);
+	}
     }
 }
 
@@ -286,7 +292,7 @@ sc_publish(SCANNER *sc, SC_TIME now)
     shm_writer_clear(sc->shm);
     body = shm_writer_body(sc->shm);
     in = (SC_BODY_IN) {&sc->conf, sc->ix, &sc->state, now,
-		       sc->last_reconcile};
+		       sc->last_reconcile, &sc->stats};
     out = (SC_BODY_OUT) {body, shm_body_queue(body), shm_body_table(body),
 			 shm_body_key(body), sc->conf.top_keys * QS_NKEYKINDS,
 			 shm_body_throttle(body), sc->conf.max_throttled};

@@ -39,6 +39,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "index.h"
 #include "throttle.h"
@@ -84,6 +85,10 @@ typedef struct SC_STATS {
     uint64_t reconciles;
     uint64_t queues_listed;		/* by reconciles (unchanged: skipped) */
     uint64_t publications;
+    int64_t start_time;			/* counters since, wall seconds */
+    uint64_t reconcile_ns;		/* time in reconciles, monotonic */
+    uint64_t throttle_enters;		/* keys that entered the state */
+    uint64_t throttle_leaves;		/* keys that left it */
 } SC_STATS;
 
 typedef struct SCANNER SCANNER;
@@ -94,8 +99,9 @@ extern void sc_destroy(SCANNER *);
 /*
  * Carry the throttle state of a scanner being replaced (a reload) over to
  * its successor, for the policies that keep their name and key: a reload
- * must not release a key before its min_hold_time.  Call before the new
- * scanner's first sc_publish().
+ * must not release a key before its min_hold_time.  The counters
+ * (SC_STATS) carry over too, so the metrics do not reset on a reload.
+ * Call before the new scanner's first sc_publish().
  */
 extern void sc_inherit(SCANNER *to, const SCANNER *from);
 
@@ -121,6 +127,17 @@ extern int64_t sc_publish_due(const SCANNER *, SC_TIME now);
 extern void sc_publish(SCANNER *, SC_TIME now);
 
 extern void sc_stats(const SCANNER *, SC_STATS *);
+
+/*
+ * sc_metrics.c: the published summary in the Prometheus text format
+ * (metrics.h), at most top_keys key series per policy; 0, or -1 when it
+ * could not be read or fp failed.  sc_metrics_write() writes it to path
+ * atomically (a temporary file in its directory, fsync, rename), mode
+ * 0644; 0, or -1 and why in err.
+ */
+extern int sc_metrics(SCANNER *, FILE *fp, uint32_t top_keys);
+extern int sc_metrics_write(SCANNER *, const char *path, uint32_t top_keys,
+			    char *err, size_t errlen);
 extern const IX *sc_index(const SCANNER *);
 
 #endif

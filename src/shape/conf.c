@@ -184,6 +184,21 @@ check_sasl(char *v, char *msg, size_t len)
     return -1;
 }
 
+/* node_exporter's textfile collector reads only *.prom files. */
+static int
+check_textfile(char *v, char *msg, size_t len)
+{
+    size_t  n = strlen(v);
+
+    if (*v == 0 || check_abs_path(v, msg, len) < 0)
+	return *v == 0 ? 0 : -1;
+    if (n > 5 && strcmp(v + n - 5, ".prom") == 0 && v[n - 6] != '/')
+	return 0;
+    snprintf(msg, len, "\"%.200s\": node_exporter's textfile collector "
+	     "reads only files named *.prom", v);
+    return -1;
+}
+
 /* Cross-field checks and derived values (CFG_TABLE.post). */
 
 static int
@@ -476,10 +491,18 @@ static const CFG_ITEM exempt_items[] = {
     {0},
 };
 
+static const CFG_ITEM metrics_items[] = {
+    STR(QC_METRICS, textfile, "", check_textfile),
+    DUR(QC_METRICS, interval, CFG_SEC, 15, 1, 3600),
+    INT(QC_METRICS, top_keys, 10, 0, 100),
+    {0},
+};
+
 static const CFG_TABLE scanner_table = {scanner_items, 0};
 static const CFG_TABLE milter_table = {milter_items, 0};
 static const CFG_TABLE policy_table = {policy_items, post_policy};
 static const CFG_TABLE exempt_table = {exempt_items, post_exempt};
+static const CFG_TABLE metrics_table = {metrics_items, 0};
 
 static const CFG_ITEM top_items[] = {
     STR(QC_CONFIG, queue_directory, "", check_abs_path),
@@ -504,6 +527,8 @@ static const CFG_ITEM top_items[] = {
      .count_offset = offsetof(QC_CONFIG, npolicies)},
     {.name = "exempt", .type = CFG_GROUP, .offset = offsetof(QC_CONFIG, exempt),
      .sub = &exempt_table},
+    {.name = "metrics", .type = CFG_GROUP, .offset = offsetof(QC_CONFIG, metrics),
+     .sub = &metrics_table},
     {0},
 };
 

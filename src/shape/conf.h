@@ -119,6 +119,13 @@ typedef struct QC_MILTER {
     char   *pid_file;			/* "" = none */
 } QC_MILTER;
 
+/* metrics: the scanner's textfile for node_exporter (metrics.h). */
+typedef struct QC_METRICS {
+    char   *textfile;			/* absolute, *.prom; "" = none */
+    int64_t interval;			/* seconds between writes */
+    int64_t top_keys;			/* key series per policy, 0..100 */
+} QC_METRICS;
+
 typedef struct QC_EXEMPT {
     CFG_STRLIST senders;		/* lower case, exact */
     CFG_STRLIST domains;		/* lower case; with their subdomains */
@@ -147,6 +154,7 @@ typedef struct QC_CONFIG {
     uint64_t policies_digest;		/* of the policies' digests, in
 					 * order (set by qc_load) */
     QC_EXEMPT exempt;
+    QC_METRICS metrics;
 } QC_CONFIG;
 
 /* Load path (QC_DEFAULT_PATH if NULL).  NULL and the reasons on error. */

@@ -126,6 +126,10 @@ body_fields(void **state)
     SC_BODY_OUT out;
     const QS_KEY *k;
     static const uint32_t inc[4] = {2, 1, 1, 0}, act[4] = {2, 1, 0, 1};
+    SC_STATS st = {.parsed = 11, .vanished = 3, .skipped = 2,
+		   .reconciles = 5, .publications = 9, .start_time = NOW - 99,
+		   .reconcile_ns = 123456789, .throttle_enters = 7,
+		   .throttle_leaves = 6};
 
     (void) state;
     make_conf(&c);
@@ -136,7 +140,7 @@ body_fields(void **state)
     put(ix, "AAAAAA3", 1, "x@b.flood.example", 100);
     put(ix, "AAAAAA4", 1, "y@ham.example", 1000);
     in = (SC_BODY_IN) {&c, ix, &s, {(int64_t) NOW * 1000 + 250,
-				      (int64_t) MONO * 1000 + 999}, NOW - 30};
+				      (int64_t) MONO * 1000 + 999}, NOW - 30, &st};
     out = (SC_BODY_OUT) {&b->body, b->queue, b->table, b->key,
 			 TOP * QS_NKEYKINDS, b->throttle, 8};
     assert_int_equal(sc_body_build(&in, &out), 0);
@@ -150,6 +154,15 @@ body_fields(void **state)
     assert_int_equal(b->body.linear, 0);
     assert_int_equal(b->body.messages, 4);
     assert_int_equal(b->body.policies_digest, 0xabcdef0123456789ull);
+    /* the scanner's counters, for the metrics */
+    assert_int_equal(b->body.stats.start_time, NOW - 99);
+    assert_int_equal(b->body.stats.files_parsed, 11);
+    assert_int_equal(b->body.stats.files_skipped, 2);
+    assert_int_equal(b->body.stats.files_vanished, 3);
+    assert_int_equal(b->body.stats.reconciles, 5);
+    assert_int_equal(b->body.stats.reconcile_ns, 123456789);
+    assert_int_equal(b->body.stats.throttle_enters, 7);
+    assert_int_equal(b->body.stats.throttle_leaves, 6);
 
     /* Queue totals: [0] all, then by age. */
     assert_string_equal(b->queue[0].name, "incoming");
@@ -226,7 +239,7 @@ throttle_capacity(void **state)
     make_conf(&c);
     make_state(&s);
     ix = ix_create(&c.geom);
-    in = (SC_BODY_IN) {&c, ix, &s, {(int64_t) NOW * 1000, 0}, 0};
+    in = (SC_BODY_IN) {&c, ix, &s, {(int64_t) NOW * 1000, 0}, 0, 0};
     out = (SC_BODY_OUT) {&b->body, b->queue, b->table, b->key,
 			 TOP * QS_NKEYKINDS, b->throttle, 1};
     assert_int_equal(sc_body_build(&in, &out), 1);

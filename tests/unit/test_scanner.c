@@ -294,12 +294,14 @@ published_since(int64_t *since)
     return rc;
 }
 
-/* A reload (a new scanner) keeps a key throttled since when it was. */
+/* A reload (a new scanner) keeps a key throttled since when it was, and
+ * the counters of the metrics: an inherited key is no new transition. */
 static void
 reload_keeps_state(void **state)
 {
     SC_POLICY pol[2];
     SCANNER *old, *new;
+    SC_STATS st0, st;
     int64_t since;
     int     i, n = 0;
 
@@ -318,13 +320,24 @@ reload_keeps_state(void **state)
     sc_publish(old, at(NOW, MONO));
     assert_int_equal(published_since(&since), 1);
     assert_int_equal(since, NOW);
+    sc_stats(old, &st0);
+    assert_int_equal(st0.reconciles, 1);
+    assert_true(st0.throttle_enters >= 1);
+    assert_int_equal(st0.throttle_leaves, 0);
     new = make_scanner_with(pol, 1);
     sc_inherit(new, old);
+    sc_stats(new, &st);
+    assert_memory_equal(&st, &st0, sizeof(st));
     sc_destroy(old);
     sc_reconcile(new, at(NOW + 60, MONO + 60));
     sc_publish(new, at(NOW + 60, MONO + 60));
     assert_int_equal(published_since(&since), 1);
     assert_int_equal(since, NOW);		/* not NOW + 60 */
+    sc_stats(new, &st);
+    assert_int_equal(st.reconciles, 2);
+    assert_int_equal(st.start_time, st0.start_time);
+    assert_int_equal(st.throttle_enters, st0.throttle_enters);
+    assert_int_equal(st.throttle_leaves, 0);
     sc_destroy(new);
 }
 

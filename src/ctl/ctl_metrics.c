@@ -1,0 +1,110 @@
+/*
+ * ctl_metrics - "qshapectl metrics": the summary in the Prometheus text
+ * format (metrics.h), as the scanner writes it to metrics.textfile; and
+ * "--list", every metric family with its type and labels (for the
+ * documentation checks of tests/prom).
+ *
+ * The policies are this configuration's, their watched queues found in
+ * the summary by name (the scanner's queue order may differ).  The
+ * milter's families are not printed here yet: they come with the milter's
+ * counters module, through mx_format_milter().
+ *
+ * Exit status: 0, 1 no summary (or unreadable, or a bad configuration),
+ * 2 usage.  A stale summary is printed as it is: its heartbeat timestamp
+ * says how old it is, and the alerting rules judge it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "conf.h"
+#include "mem.h"
+#include "metrics.h"
+#include "sumview.h"
+#include "ctl.h"
+#include "ctl_summary.h"
+
+static void
+list_families(void)
+{
+    const MX_FAMILY *f;
+    size_t  i, n;
+
+    f = mx_families(&n);
+    for (i = 0; i < n; i++)
+	printf("%s %s %s%s\n", f[i].name, f[i].type,
+	       *f[i].labels ? f[i].labels : "-",
+	       f[i].milter ? " milter" : "");
+}
+
+/* The configuration's policies, their queues as indexes of the body. */
+static MX_POLICY *
+policies(const QC_CONFIG *cf, const void *body)
+{
+    MX_POLICY *p = xcalloc(cf->npolicies + 1, sizeof(*p));
+    size_t  i, j;
+    int     q;
+
+    for (i = 0; i < cf->npolicies; i++) {
+	const QC_POLICY *c = &cf->policies[i];
+
+	p[i].name = c->name;
+	p[i].kind = c->key;
+	for (j = 0; j < c->queues.n; j++)
+	    if ((q = sv_queue_find(body, c->queues.v[j])) >= 0)
+		p[i].queue_mask |= 1u << q;
+    }
+    return p;
+}
+
+int
+ctl_metrics(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+	{"config", required_argument, 0, 'C'},
+	{"list", no_argument, 0, 'l'},
+	{"help", no_argument, 0, 'h'},
+	{0, 0, 0, 0}
+    };
+    const char *config = 0;
+    CTL_SUMMARY s;
+    MX_INPUT in;
+    MX_POLICY *pol;
+    int     c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:h", longopts, 0)) != -1) {
+	switch (c) {
+	case 'f':
+	case 'C':
+	    config = optarg;
+	    break;
+	case 'l':
+	    list_families();
+	    return 0;
+	case 'h':
+	    printf("usage: qshapectl metrics [-f|--config config_file] "
+		   "[--list]\n"
+		   "Prints the summary in the Prometheus text format; "
+		   "--list: the metric families.\n");
+	    return 0;
+	default:
+	    fprintf(stderr, "usage: qshapectl metrics [-f config_file] "
+		    "[--list]\n");
+	    return 2;
+	}
+    }
+    if (ctl_summary_load(config, &s) < 0) {
+	ctl_summary_free(&s);
+	return 1;
+    }
+    pol = policies(s.cf, s.body);
+    in = (MX_INPUT) {s.body, s.heartbeat, pol, s.cf->npolicies,
+		     (uint32_t) s.cf->metrics.top_keys};
+    rc = mx_format_summary(stdout, &in);
+    if (fflush(stdout) != 0)
+	rc = -1;
+    free(pol);
+    ctl_summary_free(&s);
+    return rc < 0 ? 1 : 0;
+}
