@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "heldsel.h"
 #include "holdmark.h"
+#include "daemon.h"
 #include "log.h"
 #include "mem.h"
 #include "pfconf.h"
@@ -43,7 +44,7 @@ usage(FILE *fp, VERB verb)
 {
     fprintf(fp, "usage: qshapectl %s [--policy NAME] [--key [KIND:]KEY] "
 	    "[--older-than DURATION]\n\t%s[-c postfix_config_dir] "
-	    "[-f config_file] [--now SECONDS]\n", verb_name[verb],
+	    "[-C config_file] [--now SECONDS]\n", verb_name[verb],
 	    verb == VERB_LIST ? "[--json] " : "[--all] [--dry-run] ");
     fprintf(fp, "%s the mail that qshape-milter held (its hold mark says "
 	    "which policy and key held it).\n"
@@ -58,7 +59,7 @@ usage(FILE *fp, VERB verb)
 		"  --dry-run     print what would be done, do nothing\n");
     if (verb == VERB_RELEASE)
 	fprintf(fp, "   or: qshapectl release --metered [--dry-run] "
-		"[--state FILE] [-c postfix_config_dir]\n\t[-f config_file] "
+		"[--state FILE] [-c postfix_config_dir]\n\t[-C config_file] "
 		"[--now SECONDS]\n"
 		"  --metered     the held mail of metered policies, at their "
 		"release_rate\n");
@@ -110,7 +111,7 @@ parse_opts(VERB verb, int argc, char **argv, HELD_OPTS *o)
 	{"all", no_argument, 0, 'A'},
 	{"dry-run", no_argument, 0, 'n'},
 	{"now", required_argument, 0, 'T'},
-	{"config", required_argument, 0, 'f'},
+	{"config", required_argument, 0, 'C'},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0}
     };
@@ -122,7 +123,7 @@ parse_opts(VERB verb, int argc, char **argv, HELD_OPTS *o)
     o->filter.key_kind = -1;
     o->now = (int64_t) time(0);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+c:f:nh", longopts, 0)) != -1) {
+    while ((c = getopt_long(argc, argv, "+c:C:f:nh", longopts, 0)) != -1) {
 	switch (c) {
 	case 'P':
 	    o->filter.policy = optarg;
@@ -163,6 +164,9 @@ parse_opts(VERB verb, int argc, char **argv, HELD_OPTS *o)
 	    o->pf_dir = optarg;
 	    break;
 	case 'f':
+	    dm_deprecated("qshapectl held", "-f", "-C or --config");
+	    /* FALLTHROUGH */
+	case 'C':
 	    o->config_path = optarg;
 	    break;
 	case 'h':

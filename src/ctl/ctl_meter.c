@@ -26,6 +26,7 @@
 
 #include "qshape/vocab.h"
 #include "conf.h"
+#include "daemon.h"
 #include "log.h"
 #include "mem.h"
 #include "meter.h"
@@ -56,7 +57,7 @@ usage(FILE *fp)
 {
     fprintf(fp, "usage: qshapectl release --metered [--dry-run] "
 	    "[--state FILE] [-c postfix_config_dir]\n"
-	    "\t[-f config_file] [--now SECONDS]\n"
+	    "\t[-C config_file] [--now SECONDS]\n"
 	    "Releases the mail of policies with release_held = \"metered\" "
 	    "at their release_rate,\nonce their keys are no longer "
 	    "throttled and while no queue is congested.\n"
@@ -73,7 +74,7 @@ parse_opts(int argc, char **argv, METER_RUN *r)
 	{"dry-run", no_argument, 0, 'n'},
 	{"state", required_argument, 0, 'S'},
 	{"now", required_argument, 0, 'T'},
-	{"config", required_argument, 0, 'f'},
+	{"config", required_argument, 0, 'C'},
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0}
     };
@@ -86,7 +87,7 @@ parse_opts(int argc, char **argv, METER_RUN *r)
     r->o.now = (int64_t) time(0);
     r->state_path = RS_DEFAULT_PATH;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+c:f:nh", longopts, 0)) != -1) {
+    while ((c = getopt_long(argc, argv, "+c:C:f:nh", longopts, 0)) != -1) {
 	switch (c) {
 	case 'M':
 	    break;
@@ -110,6 +111,9 @@ parse_opts(int argc, char **argv, METER_RUN *r)
 	    r->o.pf_dir = optarg;
 	    break;
 	case 'f':
+	    dm_deprecated("qshapectl release", "-f", "-C or --config");
+	    /* FALLTHROUGH */
+	case 'C':
 	    r->o.config_path = optarg;
 	    break;
 	case 'h':

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "sumview.h"
 #include "ctl.h"
+#include "daemon.h"
 #include "ctl_summary.h"
 
 static void
@@ -73,9 +74,11 @@ ctl_metrics(int argc, char **argv)
     int     c, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", longopts, 0)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:f:h", longopts, 0)) != -1) {
 	switch (c) {
 	case 'f':
+	    dm_deprecated("qshapectl metrics", "-f", "-C or --config");
+	    /* FALLTHROUGH */
 	case 'C':
 	    config = optarg;
 	    break;
@@ -83,7 +86,7 @@ ctl_metrics(int argc, char **argv)
 	    list_families();
 	    return 0;
 	case 'h':
-	    printf("usage: qshapectl metrics [-f|--config config_file] "
+	    printf("usage: qshapectl metrics [-C|--config config_file] "
 		   "[--list]\n"
 		   "Prints the summary in the Prometheus text format; "
 		   "--list: the metric families.\n");

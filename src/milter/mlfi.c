@@ -51,6 +51,7 @@
 
 #include "qshape/vocab.h"
 #include "log.h"
+#include "holdmark.h"
 #include "qreason.h"
 #include "shm.h"
 #include "snap.h"
@@ -69,6 +70,7 @@ typedef struct CONN {
     int     hold;			/* quarantine at end of message */
     char    reason[512];		/* the log line's details */
     char    qreason[QR_MAX + 1];	/* the quarantine reason */
+    char    mark[HM_VALUE_MAX];		/* the hold mark (holdmark.h), "" */
 } CONN;
 
 static CT_W *counters;
@@ -174,6 +176,9 @@ describe(CONN *c, const QC_CONFIG *cf, const VD_VERDICT *v)
 	qr_format(c->qreason, sizeof(c->qreason),
 		  cf->policies[v->policy].name, qs_kind_name(v->kind), v->key,
 		  strlen(v->key));
+	if (hm_format(c->mark, sizeof(c->mark), cf->policies[v->policy].name,
+		      v->kind, v->key, strlen(v->key), (int64_t) time(0)) < 0)
+	    c->mark[0] = 0;
     } else
 	snprintf(c->reason, sizeof(c->reason),
 		 "action=%s reason=%s sender_key=%s%s",
@@ -263,6 +268,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
     cf = snap_conf(c->snap);
     c->hold = 0;
     c->qreason[0] = 0;
+    c->mark[0] = 0;
     memset(&m, 0, sizeof(m));
     m.local = c->local;
     m.sender = sender;
@@ -330,6 +336,12 @@ mlfi_eom(SMFICTX *ctx)
     if (c == 0 || !c->hold)
 	return SMFIS_ACCEPT;
     c->hold = 0;
+    /* The mark goes after the content, where no client can write it: the
+     * one qshapectl held believes (holdmark.h). */
+    if (*c->mark && smfi_addheader(ctx, (char *) HM_HEADER, c->mark)
+	!= MI_SUCCESS)
+	log_warnx("%s: adding the hold mark failed: qshapectl held will "
+		  "count the message as held by others", id ? id : "NOQUEUE");
     if (smfi_quarantine(ctx, *c->qreason ? c->qreason : (char *)
 			"qshape-milter") != MI_SUCCESS) {
 	ct_count(counters, CT_QUARANTINE_FAILED);
@@ -374,7 +386,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
     (void) f2;
     (void) f3;
-    *pf0 = f0 & SMFIF_QUARANTINE;
+    *pf0 = f0 & (SMFIF_QUARANTINE | SMFIF_ADDHDRS);
     *pf1 |= f1 & skip;
     *pf2 = 0;
     *pf3 = 0;
@@ -386,7 +398,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 struct smfiDesc mlfi_desc = {
     (char *) "qshape-milter",
     SMFI_VERSION,
-    SMFIF_QUARANTINE,
+    SMFIF_QUARANTINE | SMFIF_ADDHDRS,
     mlfi_connect,
     mlfi_helo,
     mlfi_envfrom,

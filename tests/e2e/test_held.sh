@@ -198,7 +198,7 @@ hold_ids >"$tmp/hold.start"
 # ---------------------------------------------------------------------------
 # held.
 
-ctl all.json held -f "$conf" --json
+ctl all.json held -C "$conf" --json
 python3 - "$tmp/all.json" "$tmp/ours.ids" <<'EOF' >"$tmp/all.check" 2>&1
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -250,7 +250,7 @@ grep -q " policy=odd key=sasl_username:$HOSTILE held=" "$tmp/all"
 check $? "held prints the hostile key escaped, as the mark has it"
 
 for f in flood:5 local:2 odd:1 long:1 floo:0; do
-    ctl p held -f "$conf" --policy "${f%:*}"
+    ctl p held -C "$conf" --policy "${f%:*}"
     expect_line p "held: ${f#*:} selected of 9 held by qshape-milter; 3 held by others, not touched" \
 	"held --policy ${f%:*}: ${f#*:}"
 done
@@ -258,21 +258,21 @@ for f in sender_domain:flood.example=5 flood.example=5 \
     parent_domain:flood.example=0 sender:b@local.example=2 \
     "sasl_username:$HOSTILE=1" "$HOSTILE=1" FLOOD.example=0 \
     "sender:$LONGKEY=1" "sender:$KEY256=1" "$KEY256=1" "sender:$KEY255=0"; do
-    ctl k held -f "$conf" --key "${f%=*}"
+    ctl k held -C "$conf" --key "${f%=*}"
     _k=${f%=*}
     [ ${#_k} -lt 60 ] || _k="$(echo "$_k" | cut -c1-40)... (${#_k} bytes)"
     expect_line k "held: ${f##*=} selected of 9 held by qshape-milter; 3 held by others, not touched" \
 	"held --key $_k: ${f##*=}"
 done
 for f in 1h:3 3h:0 30m:3 10s:7; do
-    ctl o held -f "$conf" --older-than "${f%:*}"
+    ctl o held -C "$conf" --older-than "${f%:*}"
     expect_line o "held: ${f#*:} selected of 9 held by qshape-milter; 3 held by others, not touched" \
 	"held --older-than ${f%:*}: ${f#*:}"
 done
-ctl o held -f "$conf" --policy flood --key flood.example --older-than 1h
+ctl o held -C "$conf" --policy flood --key flood.example --older-than 1h
 expect_line o "held: 3 selected of 9 held by qshape-milter; 3 held by others, not touched" \
     "held with all three filters: 3"
-ctl o held -f "$conf" --older-than 1h
+ctl o held -C "$conf" --older-than 1h
 sort "$tmp/o" | awk '{ print $1 }' | grep -v '^held:' >"$tmp/old.ids"
 [ "$(grep -c ' sender=<a[123]@flood.example> rcpts=1 ' "$tmp/o")" -eq 3 ] &&
     [ "$(wc -l <"$tmp/old.ids")" -eq 3 ]
@@ -281,25 +281,25 @@ check $? "held --older-than 1h: the three sent by sendmail 2 h ago"
 # ---------------------------------------------------------------------------
 # release and delete.
 
-ctl r release -f "$conf"
+ctl r release -C "$conf"
 [ $? -eq 2 ] && grep -q 'no filter: say --all' "$tmp/r.err" &&
     [ "$(hold_ids)" = "$(cat "$tmp/hold.start")" ]
 check $? "release without a filter: refused (exit 2), nothing changed"
-ctl r delete -f "$conf"
+ctl r delete -C "$conf"
 [ $? -eq 2 ] && [ "$(hold_ids)" = "$(cat "$tmp/hold.start")" ]
 check $? "delete without a filter: refused (exit 2), nothing changed"
 
-ctl r release -f "$conf" --policy local --dry-run
+ctl r release -C "$conf" --policy local --dry-run
 [ $? -eq 0 ] && [ "$(grep -c '^would release: ' "$tmp/r")" -eq 2 ] &&
     grep -qxF "release: dry run: nothing released" "$tmp/r" &&
     [ "$(hold_ids)" = "$(cat "$tmp/hold.start")" ]
 check $? "release --policy local --dry-run: 2 would be, nothing changed"
-ctl r delete -f "$conf" --all -n
+ctl r delete -C "$conf" --all -n
 [ $? -eq 0 ] && [ "$(grep -c '^would delete: ' "$tmp/r")" -eq 9 ] &&
     [ "$(hold_ids)" = "$(cat "$tmp/hold.start")" ]
 check $? "delete --all --dry-run: 9 would be, nothing changed"
 
-ctl r release -f "$conf" --policy local
+ctl r release -C "$conf" --policy local
 rc=$?
 ids r >"$tmp/r.ids"
 [ $rc -eq 0 ] && grep -qxF "release: 2 released, 0 still held" "$tmp/r" &&
@@ -317,7 +317,7 @@ assert sum(1 for m in q if m["queue_id"] in ids and m["queue_name"] != "hold") =
 ' "$tmp/r.ids"
 check $? "the released two are still queued, not in hold"
 
-ctl d delete -f "$conf" --key sender_domain:flood.example --older-than 1h
+ctl d delete -C "$conf" --key sender_domain:flood.example --older-than 1h
 rc=$?
 ids d >"$tmp/d.ids"
 [ $rc -eq 0 ] && grep -qxF "delete: 3 deleted, 0 still held" "$tmp/d" &&
@@ -330,7 +330,7 @@ ctl r release -c "$PF_ETC" --key flood.example
     [ "$(pf_count hold)" -eq 5 ]
 check $? "release --key flood.example (-c DIR): the 2 recent ones"
 
-ctl d delete -f "$conf" --all
+ctl d delete -C "$conf" --all
 [ $? -eq 0 ] && grep -qxF "delete: 2 deleted, 0 still held" "$tmp/d" &&
     grep -q "^delete: [0-9A-Za-z]* .* policy=odd " "$tmp/d" &&
     grep -q "^delete: [0-9A-Za-z]* .* policy=long key=sender:$KEY256\.\.\. " "$tmp/d"
@@ -338,10 +338,10 @@ check $? "delete --all: the last two of ours (policies odd and long)"
 
 [ "$(hold_ids)" = "$(cat "$tmp/others.ids")" ]
 check $? "the others' three messages are still held, untouched"
-ctl e held -f "$conf"
+ctl e held -C "$conf"
 expect_line e "held: 0 selected of 0 held by qshape-milter; 3 held by others, not touched" \
     "held at the end: none of ours, 3 of others"
-ctl e release -f "$conf" --all
+ctl e release -C "$conf" --all
 [ $? -eq 0 ] && [ "$(hold_ids)" = "$(cat "$tmp/others.ids")" ]
 check $? "release --all with none of ours: nothing done, others still held"
 

@@ -412,6 +412,11 @@ pf_disable_qmgr || setup_failed "pf_disable_qmgr"
 inhold=$(pf_count hold)
 [ "$nq" -eq "$RUNAWAY" ] && [ "$inhold" -eq "$nh" ]
 check $? "none is lost: $nq of $RUNAWAY got a queue ID; the hold queue holds the $nh held ($inhold)"
+# The milter marks what it holds (holdmark.h): qshapectl held finds every
+# held message under its policy and key, none as held by others.
+"$CTL" held --config "$conf" --key sender_domain:app.example >"$tmp/held.out" 2>&1
+tail -n 1 "$tmp/held.out" | grep -q "^held: $nh selected of $inhold held by qshape-milter; 0 held by others"
+check $? "qshapectl held lists the $nh held messages under policy and key ($(tail -n 1 "$tmp/held.out"))"
 pf_enable_qmgr || :
 
 n_on=$(grep -c 'throttle on: policy=flood key=sender_domain:app.example' "$tmp/scand-at-end.log")

@@ -72,7 +72,7 @@ publish() {
 meter() {
     _out=$1
     shift
-    "$CTL" release --metered -f "$conf" --state "$state" "$@" \
+    "$CTL" release --metered -C "$conf" --state "$state" "$@" \
 	>"$tmp/$_out" 2>"$tmp/$_out.err"
 }
 
@@ -266,7 +266,7 @@ check $? "no burst after the pause: the first run released $5 in $(($4 - $1)) ms
 meter last
 grep -qxF "release --metered: 1 message held longer than held_max_age: left for the operator (qshapectl held, release, delete)" "$tmp/last"
 check $? "the too-old message is reported"
-"$CTL" held -f "$conf" >"$tmp/held.end" 2>&1
+"$CTL" held -C "$conf" >"$tmp/held.end" 2>&1
 grep -qxF "held: 3 selected of 3 held by qshape-milter; 1 held by others, not touched" "$tmp/held.end" &&
     [ "$(grep -c ' policy=manual ' "$tmp/held.end")" -eq 2 ] &&
     [ "$(grep -c ' sender=<old@flood.example> .* policy=flood ' "$tmp/held.end")" -eq 1 ]
