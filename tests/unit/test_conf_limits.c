@@ -145,7 +145,7 @@ malformed_number(void **state)
 }
 
 /* A policy "p" with the settings in extra, on line 3. */
-#define POL(extra) "policies = ( { name = \"p\"; key = \"sender\";\n" \
+#define POLR(extra) "policies = ( { name = \"p\"; key = \"sender\";\n" \
 	"  action = \"hold\";\n" extra " } );\n"
 
 static QC_CONFIG *
@@ -168,42 +168,42 @@ release_settings(void **state)
     QC_CONFIG *c;
 
     (void) state;
-    c = policy_loads(POL(""));
+    c = policy_loads(POLR(""));
     assert_int_equal(c->policies[0].release_held, QC_RELEASE_MANUAL);
     assert_true(c->policies[0].release_rate == 1.0);
     assert_int_equal(c->policies[0].held_max_age, 86400);
     qc_free(c);
-    c = policy_loads(POL("  release_held = \"metered\"; "
+    c = policy_loads(POLR("  release_held = \"metered\"; "
 			 "release_rate = 0.001; held_max_age = 0;"));
     assert_int_equal(c->policies[0].release_held, QC_RELEASE_METERED);
     assert_true(c->policies[0].release_rate == 0.001);
     assert_int_equal(c->policies[0].held_max_age, 0);
     qc_free(c);
-    c = policy_loads(POL("  release_rate = 1000; held_max_age = 31536000;"));
+    c = policy_loads(POLR("  release_rate = 1000; held_max_age = 31536000;"));
     assert_true(c->policies[0].release_rate == 1000.0);
     assert_int_equal(c->policies[0].held_max_age, 31536000);
     qc_free(c);
-    c = policy_loads(POL("  release_held = \"manual\"; "
+    c = policy_loads(POLR("  release_held = \"manual\"; "
 			 "held_max_age = \"12h\";"));
     assert_int_equal(c->policies[0].release_held, QC_RELEASE_MANUAL);
     assert_int_equal(c->policies[0].held_max_age, 43200);
     qc_free(c);
-    text_fails(POL("  release_held = \"auto\";"),
+    text_fails(POLR("  release_held = \"auto\";"),
 	       "~:3: policies[0].release_held: \"auto\" is not one of "
 	       "manual, metered");
-    text_fails(POL("  release_rate = 0.0009;"),
+    text_fails(POLR("  release_rate = 0.0009;"),
 	       "~:3: policies[0].release_rate: 0.0009 is out of range "
 	       "0.001..1000");
-    text_fails(POL("  release_rate = 0;"),
+    text_fails(POLR("  release_rate = 0;"),
 	       "~:3: policies[0].release_rate: 0 is out of range "
 	       "0.001..1000");
-    text_fails(POL("  release_rate = 1000.5;"),
+    text_fails(POLR("  release_rate = 1000.5;"),
 	       "~:3: policies[0].release_rate: 1000.5 is out of range "
 	       "0.001..1000");
-    text_fails(POL("  held_max_age = 31536001;"),
+    text_fails(POLR("  held_max_age = 31536001;"),
 	       "~:3: policies[0].held_max_age: 31536001 is out of range "
 	       "0..31536000 (seconds)");
-    text_fails(POL("  held_max_age = -1;"),
+    text_fails(POLR("  held_max_age = -1;"),
 	       "~:3: policies[0].held_max_age: -1 is out of range "
 	       "0..31536000 (seconds)");
 }
@@ -216,9 +216,9 @@ release_digest(void **state)
     QC_CONFIG *a, *b, *c;
 
     (void) state;
-    a = policy_loads(POL(""));
-    b = policy_loads(POL("  release_held = \"metered\";"));
-    c = policy_loads(POL("  release_rate = 1; held_max_age = \"1d\";"));
+    a = policy_loads(POLR(""));
+    b = policy_loads(POLR("  release_held = \"metered\";"));
+    c = policy_loads(POLR("  release_rate = 1; held_max_age = \"1d\";"));
     assert_true(a->policies[0].digest != b->policies[0].digest);
     assert_true(a->policies[0].digest == c->policies[0].digest);
     qc_free(a);
@@ -398,7 +398,10 @@ policy_derived(void **state)
     c = loads("policies = ( { name = \"p\"; key = \"sender\"; "
 	      "action = \"log\"; } );\n");
     assert_int_equal(c->policies[0].local_action, QC_ACTION_LOG);
-    assert_int_equal(c->policies[0].queue_mask, (1u << 0) | (1u << 1));
+    /* incoming, active, and maildrop (scanner.queues' fifth) by default
+     * when local_action holds or logs (sendmail(1) floods wait there). */
+    assert_int_equal(c->policies[0].queue_mask,
+		     (1u << 0) | (1u << 1) | (1u << 4));
     qc_free(c);
     c = loads(POL("local_action = \"accept\";"));
     assert_int_equal(c->policies[0].local_action, QC_ACTION_ACCEPT);
