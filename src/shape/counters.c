@@ -181,8 +181,9 @@ make_file(const char *path, long gid, char *err, size_t errlen)
     }
     /* The scanner reads it through the group; without it, ct_read()
      * says why. */
-    if (gid >= 0)
-	(void) fchown(fd, (uid_t) -1, (gid_t) gid);
+    if (gid >= 0 && fchown(fd, (uid_t) -1, (gid_t) gid) < 0)
+	log_warn("%s: fchown to group %ld: the scanner may not read it",
+		 tmp, gid);
     (void) fchmod(fd, CT_MODE);
     memset(&h, 0, sizeof(h));
     h.magic = QS_CT_MAGIC;
