@@ -173,12 +173,15 @@ describe(CONN *c, const QC_CONFIG *cf, const VD_VERDICT *v)
 		 cf->dry_run ? " (dry_run)" : "", cf->policies[v->policy].name,
 		 qs_kind_name(v->kind), v->key, v->entry.count, v->entry.total,
 		 v->entry.share_ppm / 1e6, kept, c->local ? " local=1" : "");
-	qr_format(c->qreason, sizeof(c->qreason),
-		  cf->policies[v->policy].name, qs_kind_name(v->kind), v->key,
-		  strlen(v->key));
-	if (hm_format(c->mark, sizeof(c->mark), cf->policies[v->policy].name,
-		      v->kind, v->key, strlen(v->key), (int64_t) time(0)) < 0)
-	    c->mark[0] = 0;
+	if (v->action == QS_ACTION_HOLD) {	/* used at end of message */
+	    qr_format(c->qreason, sizeof(c->qreason),
+		      cf->policies[v->policy].name, qs_kind_name(v->kind),
+		      v->key, strlen(v->key));
+	    if (hm_format(c->mark, sizeof(c->mark),
+			  cf->policies[v->policy].name, v->kind, v->key,
+			  strlen(v->key), (int64_t) time(0)) < 0)
+		c->mark[0] = 0;
+	}
     } else
 	snprintf(c->reason, sizeof(c->reason),
 		 "action=%s reason=%s sender_key=%s%s",
