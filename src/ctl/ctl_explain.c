@@ -18,6 +18,7 @@
 #include "regdom.h"
 #include "shm.h"
 #include "verdict.h"
+#include "sumview.h"
 #include "ctl.h"
 #include "ctl_summary.h"
 
@@ -87,6 +88,7 @@ print_verdict(const CTL_SUMMARY *s, const VD_VERDICT *v)
 {
     const QC_POLICY *p;
     char    key[QS_KEY_BYTES];
+    char    kept[SV_KEPT_BYTES];
     size_t  n = strnlen(v->key, sizeof(v->key) - 1);
 
     log_printable(key, v->key, n);
@@ -100,10 +102,11 @@ print_verdict(const CTL_SUMMARY *s, const VD_VERDICT *v)
 	   qc_action_name(v->policy_action),
 	   v->suppressed ? " (logged only: dry_run, log or local mail)" : "");
     printf("throttled: %s:%s count=%u total=%u share=%.2f, since %llds "
-	   "(entered at %u of %u)\n", qs_kind_name(v->kind), key,
+	   "(entered at %u of %u)%s\n", qs_kind_name(v->kind), key,
 	   v->entry.count, v->entry.total, v->entry.share_ppm / 1e6,
 	   (long long) (s->now - v->entry.since), v->entry.enter_count,
-	   v->entry.enter_total);
+	   v->entry.enter_total,
+	   sv_kept(kept, sizeof(kept), &v->entry, s->now));
     if (v->action == QS_ACTION_TEMPFAIL)
 	printf("reply: %s\n", p->reply);
 }

@@ -47,11 +47,37 @@ sv_queue_find(const void *body, const char *name)
     return -1;
 }
 
+char   *
+sv_kept(char *buf, size_t len, const QS_THROTTLE *e, int64_t now)
+{
+    int64_t left = sv_ago(e->hold_until, now);
+    size_t  o;
+
+    if (len == 0)
+	return buf;
+    buf[0] = 0;
+    if ((e->kept & (QS_KEPT_QUEUE | QS_KEPT_HOLD_TIME | QS_KEPT_PRESSURE))
+	== 0)
+	return buf;
+    o = (size_t) snprintf(buf, len, " kept=");
+    if ((e->kept & QS_KEPT_QUEUE) && o < len)
+	o += (size_t) snprintf(buf + o, len - o, "queue");
+    if ((e->kept & QS_KEPT_HOLD_TIME) && o < len)
+	o += (size_t) snprintf(buf + o, len - o, "%smin_hold_time(%llds)",
+			       e->kept & QS_KEPT_QUEUE ? "," : "",
+			       (long long) (left > 0 ? left : 0));
+    if ((e->kept & QS_KEPT_PRESSURE) && o < len)
+	snprintf(buf + o, len - o, "%spressure",
+		 e->kept & (QS_KEPT_QUEUE | QS_KEPT_HOLD_TIME) ? "," : "");
+    return buf;
+}
+
 static void
 print_throttled(FILE *fp, const QS_THROTTLE *e, int64_t now)
 {
     char    policy[QS_NAME_BYTES + 1];
     char    key[QS_KEY_BYTES + 1];
+    char    kept[SV_KEPT_BYTES];
 
     fprintf(fp, "  policy=%s key=%s:%s action=%s count=%u total=%u "
 	    "share=%.2f since=%llds entered_at=%u/%u%s\n",
@@ -60,8 +86,7 @@ print_throttled(FILE *fp, const QS_THROTTLE *e, int64_t now)
 	    sv_field(key, e->text, sizeof(e->text)),
 	    qs_action_name(e->action), e->count, e->total,
 	    e->share_ppm / 1e6, (long long) sv_ago(now, e->since),
-	    e->enter_count, e->enter_total,
-	    now < e->hold_until ? " (min_hold_time)" : "");
+	    e->enter_count, e->enter_total, sv_kept(kept, sizeof(kept), e, now));
 }
 
 void

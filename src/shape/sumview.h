@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "qshape/summary.h"
+
 /*
  * A NUL-padded field of size bytes, maybe without a NUL, as printable
  * text: its bytes before the first NUL (at most size), escaped, and a NUL,
@@ -32,6 +34,16 @@ extern char *sv_field(char *dst, const char *field, size_t size);
  * the summary cannot make the difference overflow. */
 extern int64_t sv_ago(int64_t now, int64_t then);
 
+/*
+ * Why the scanner keeps a throttled key throttled (QS_KEPT_*), with what
+ * is left of its hold time at now: " kept=queue,min_hold_time(41s),pressure"
+ * (the flags that are set, in that order), or "" when the entry names
+ * none (a key that has just entered).  Truncated to len; returns buf.
+ */
+#define SV_KEPT_BYTES	64		/* holds the longest */
+extern char *sv_kept(char *buf, size_t len, const QS_THROTTLE *e,
+		             int64_t now);
+
 /* The index of the queue named name in the body, or -1. */
 extern int sv_queue_find(const void *body, const char *name);
 
@@ -41,7 +53,7 @@ extern int sv_queue_find(const void *body, const char *name);
  *     QUEUE      N                      (one line per queue)
  *   throttled: N
  *     policy=P key=KIND:KEY action=A count=N total=N share=0.44
- *     since=95s entered_at=N/N[ (min_hold_time)]   (one line per key)
+ *     since=95s entered_at=N/N[ kept=...]   (one line per key, sv_kept())
  */
 extern void sv_status(FILE *fp, const void *body, int64_t now);
 

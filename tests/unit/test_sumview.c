@@ -69,6 +69,7 @@ set_numbers(QS_THROTTLE *e, int kind, int action, int64_t hold_until)
     e->enter_total = 2710;
     e->since = NOW - 95;
     e->hold_until = hold_until;
+    e->kept = 0;
 }
 
 /* Print to a string (noinline: gcc 12 mistakes the result for a local). */
@@ -109,6 +110,7 @@ hostile(void **state)
     set_field(t[0].policy_name, QS_NAME_BYTES, "flood", 5, 0);
     set_field(t[0].text, QS_KEY_BYTES, "spam.example", 12, 0);
     set_numbers(&t[0], QS_KEY_SENDER_DOMAIN, QS_ACTION_HOLD, NOW + 1);
+    t[0].kept = QS_KEPT_HOLD_TIME | QS_KEPT_PRESSURE;
     set_field(t[1].policy_name, QS_NAME_BYTES, HOSTILE_POLICY,
 	      sizeof(HOSTILE_POLICY) - 1, 'P');
     set_field(t[1].text, QS_KEY_BYTES, HOSTILE_KEY,
@@ -128,7 +130,7 @@ hostile(void **state)
 	     "throttled: 2\n"
 	     "  policy=flood key=sender_domain:spam.example action=hold "
 	     "count=1306 total=2967 share=0.44 since=95s "
-	     "entered_at=1203/2710 (min_hold_time)\n"
+	     "entered_at=1203/2710 kept=min_hold_time(1s),pressure\n"
 	     "  policy=%s key=sender:%s action=tempfail "
 	     "count=1306 total=2967 share=0.44 since=95s "
 	     "entered_at=1203/2710\n", policy, key);
@@ -215,6 +217,46 @@ queue_find(void **state)
     free(body);
 }
 
+/* sv_kept: each flag alone, in order, the hold time left at its end and
+ * after it, bits it does not know. */
+static void
+kept(void **state)
+{
+    QS_THROTTLE e;
+    char    buf[SV_KEPT_BYTES];
+
+    (void) state;
+    memset(&e, 0, sizeof(e));
+    e.hold_until = NOW + 41;
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, NOW), "");
+    e.kept = QS_KEPT_QUEUE;
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, NOW), " kept=queue");
+    e.kept = QS_KEPT_HOLD_TIME;
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, NOW),
+			" kept=min_hold_time(41s)");
+    e.kept = QS_KEPT_PRESSURE;
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, NOW),
+			" kept=pressure");
+    e.kept = QS_KEPT_QUEUE | QS_KEPT_PRESSURE;
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, NOW),
+			" kept=queue,pressure");
+    e.kept = QS_KEPT_QUEUE | QS_KEPT_HOLD_TIME | QS_KEPT_PRESSURE | 0x80;
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, NOW + 40),
+			" kept=queue,min_hold_time(1s),pressure");
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, NOW + 41),
+			" kept=queue,min_hold_time(0s),pressure");
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, NOW + 42),
+			" kept=queue,min_hold_time(0s),pressure");
+    e.kept = 0x80;
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, NOW), "");
+    /* The longest fits; a short buffer truncates. */
+    e.kept = QS_KEPT_QUEUE | QS_KEPT_HOLD_TIME | QS_KEPT_PRESSURE;
+    e.hold_until = INT64_MAX;
+    assert_string_equal(sv_kept(buf, sizeof(buf), &e, INT64_MIN),
+		" kept=queue,min_hold_time(9223372036854775807s),pressure");
+    assert_string_equal(sv_kept(buf, 9, &e, NOW), " kept=qu");
+}
+
 /* sv_ago: the difference, clamped where int64_t ends. */
 static void
 ago(void **state)
@@ -238,6 +280,7 @@ main(void)
 	cmocka_unit_test(field),
 	cmocka_unit_test(queue_find),
 	cmocka_unit_test(ago),
+	cmocka_unit_test(kept),
     };
 
     return cmocka_run_group_tests(tests, 0, 0);
