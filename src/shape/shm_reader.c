@@ -257,15 +257,53 @@ load_words(void *dst, const unsigned char *src, size_t n)
     }
 }
 
+/*
+ * The seqlock read every lookup shares: run read(r, c, arg) on the body
+ * copy c that the latch names, and keep its result only if seq did not
+ * move around it (shm.h).  Returns 0 with *seq (when seq is not null)
+ * the publication read, or -1 with errno EAGAIN after SHM_RETRIES moves.  A read sees a copy the
+ * writer may be changing: it must stay within the mapping whatever it
+ * reads, and report through arg.
+ */
+typedef void (*SHM_READ) (const SHM_R *, uint64_t c, void *arg);
+
+static int
+seq_read(SHM_R *r, SHM_READ read, void *arg, uint64_t *seq)
+{
+    const QS_HEADER *h = HDR(r->m.base);
+    uint64_t s1, s2;
+    int     try;
+
+    for (try = 0; try < SHM_RETRIES; try++) {
+	s1 = ld64(&h->seq, memory_order_acquire);
+	read(r, ld64(&h->latch, memory_order_acquire) & 1, arg);
+	atomic_thread_fence(memory_order_acquire);
+	s2 = ld64(&h->seq, memory_order_relaxed);
+	if (s1 == s2) {
+	    if (seq)
+		*seq = s1;
+	    return 0;
+	}
+	r->st.retries++;
+    }
+    r->st.exhausted++;
+    errno = EAGAIN;
+    return -1;
+}
+
+/* shm_reader_copy(): the whole body copy c. */
+static void
+read_body(const SHM_R *r, uint64_t c, void *out)
+{
+    load_words(out, r->m.base + r->m.lay.body_offset[c], r->m.lay.body_size);
+}
+
 int
 shm_reader_copy(SHM_R *r, void *buf, size_t len)
 {
-    const QS_HEADER *h;
     unsigned char *out = buf;
-    uint64_t s1, s2, c;
     QS_BODY b;
     QS_TABLE t[QS_NKEYKINDS];
-    int     try;
 
     if (follow(r) < 0)
 	return -1;
@@ -273,23 +311,8 @@ shm_reader_copy(SHM_R *r, void *buf, size_t len)
 	errno = ERANGE;
 	return -1;
     }
-    h = HDR(r->m.base);
-    for (try = 0; try < SHM_RETRIES; try++) {
-	s1 = ld64(&h->seq, memory_order_acquire);
-	c = ld64(&h->latch, memory_order_acquire) & 1;
-	load_words(out, r->m.base + r->m.lay.body_offset[c],
-		   r->m.lay.body_size);
-	atomic_thread_fence(memory_order_acquire);
-	s2 = ld64(&h->seq, memory_order_relaxed);
-	if (s1 == s2)
-	    break;
-	r->st.retries++;
-    }
-    if (try == SHM_RETRIES) {
-	r->st.exhausted++;
-	errno = EAGAIN;
+    if (seq_read(r, read_body, out, 0) < 0)
 	return -1;
-    }
     memcpy(&b, out, sizeof(b));
     memcpy(t, out + r->m.lay.off_table, sizeof(t));
     if (shm_body_check(&b, t, &r->m.lay) < 0) {
@@ -300,36 +323,51 @@ shm_reader_copy(SHM_R *r, void *buf, size_t len)
     return 0;
 }
 
-/* One pass over the probe chain of hash in body copy c: 1 found (e
- * filled), 0 not found, -1 an index slot out of range.  The result means
- * something only if seq did not move meanwhile. */
-static int
-probe(const SHM_R *r, uint64_t c, int kind, uint64_t hash, const char *key,
-      size_t keylen, uint64_t digest, QS_THROTTLE *e)
+/* shm_reader_find_throttle()'s question and answer. */
+typedef struct PROBE {
+    int     kind;
+    uint64_t hash;
+    const char *key;
+    size_t  keylen;
+    uint64_t digest;
+    int     found;			/* 1 found (e filled), 0 not found,
+					 * -1 an index slot out of range */
+    QS_THROTTLE e;
+} PROBE;
+
+/* One pass over the probe chain of the hash in body copy c. */
+static void
+probe(const SHM_R *r, uint64_t c, void *arg)
 {
+    PROBE  *p = arg;
     const SHM_LAYOUT *l = &r->m.lay;
     const unsigned char *body = r->m.base + l->body_offset[c];
     const unsigned char *index = body + l->off_index;
     const unsigned char *thr = body + l->off_throttle;
-    uint32_t mask = l->nindex - 1, slot = (uint32_t) hash & mask;
+    uint32_t mask = l->nindex - 1, slot = (uint32_t) p->hash & mask;
     uint32_t n, pair[2];
     uint64_t v;
 
+    p->found = 0;
     for (n = 0; n < l->nindex; n++, slot = (slot + 1) & mask) {
 	v = ld64(index + (size_t) (slot / 2) * 8, memory_order_relaxed);
 	memcpy(pair, &v, 8);
 	if (pair[slot & 1] == 0)
-	    return 0;
-	if (pair[slot & 1] > l->max_throttle)
-	    return -1;
+	    return;
+	if (pair[slot & 1] > l->max_throttle) {
+	    p->found = -1;
+	    return;
+	}
 	v = pair[slot & 1] - 1;
-	if (ld64(thr + v * sizeof(*e), memory_order_relaxed) != hash)
+	if (ld64(thr + v * sizeof(p->e), memory_order_relaxed) != p->hash)
 	    continue;
-	load_words(e, thr + v * sizeof(*e), sizeof(*e));
-	if (shm_throttle_matches(e, kind, hash, key, keylen, digest))
-	    return 1;
+	load_words(&p->e, thr + v * sizeof(p->e), sizeof(p->e));
+	if (shm_throttle_matches(&p->e, p->kind, p->hash, p->key, p->keylen,
+				 p->digest)) {
+	    p->found = 1;
+	    return;
+	}
     }
-    return 0;
 }
 
 int
@@ -337,70 +375,48 @@ shm_reader_find_throttle(SHM_R *r, int kind, uint64_t hash,
 			 const char *key, size_t keylen, uint64_t digest,
 			 QS_THROTTLE *out)
 {
-    const QS_HEADER *h;
-    QS_THROTTLE e;
-    uint64_t s1, s2, c;
-    int     try, found;
+    PROBE   p;
 
     if (follow(r) < 0)
 	return -1;
-    h = HDR(r->m.base);
-    for (try = 0; try < SHM_RETRIES; try++) {
-	s1 = ld64(&h->seq, memory_order_acquire);
-	c = ld64(&h->latch, memory_order_acquire) & 1;
-	found = probe(r, c, kind, hash, key, keylen, digest, &e);
-	atomic_thread_fence(memory_order_acquire);
-	s2 = ld64(&h->seq, memory_order_relaxed);
-	if (s1 != s2) {
-	    r->st.retries++;
-	    continue;
-	}
-	if (found < 0) {
-	    errno = EPROTO;
-	    return -1;
-	}
-	r->st.reads++;
-	if (found)
-	    *out = e;
-	return found;
+    p.kind = kind;
+    p.hash = hash;
+    p.key = key;
+    p.keylen = keylen;
+    p.digest = digest;
+    if (seq_read(r, probe, &p, 0) < 0)
+	return -1;
+    if (p.found < 0) {
+	errno = EPROTO;
+	return -1;
     }
-    r->st.exhausted++;
-    errno = EAGAIN;
-    return -1;
+    r->st.reads++;
+    if (p.found)
+	*out = p.e;
+    return p.found;
+}
+
+/* shm_reader_policies_digest(): one word of body copy c. */
+static void
+read_digest(const SHM_R *r, uint64_t c, void *out)
+{
+    *(uint64_t *) out = ld64(r->m.base + r->m.lay.body_offset[c]
+			     + offsetof(QS_BODY, policies_digest),
+			     memory_order_relaxed);
 }
 
 int
 shm_reader_policies_digest(SHM_R *r, uint64_t *out)
 {
-    const QS_HEADER *h;
-    uint64_t s1, s2, c, v;
-    int     try;
-
     if (follow(r) < 0)
 	return -1;
-    h = HDR(r->m.base);
-    for (try = 0; try < SHM_RETRIES; try++) {
-	s1 = ld64(&h->seq, memory_order_acquire);
-	c = ld64(&h->latch, memory_order_acquire) & 1;
-	v = ld64(r->m.base + r->m.lay.body_offset[c]
-		 + offsetof(QS_BODY, policies_digest), memory_order_relaxed);
-	atomic_thread_fence(memory_order_acquire);
-	s2 = ld64(&h->seq, memory_order_relaxed);
-	if (s1 == s2) {
-	    *out = v;
-	    return 0;
-	}
-	r->st.retries++;
-    }
-    r->st.exhausted++;
-    errno = EAGAIN;
-    return -1;
+    return seq_read(r, read_digest, out, 0);
 }
 
-/* The (kind, digest) bits of the throttle set in body copy c.  The result
- * means something only if seq did not move meanwhile. */
-static uint64_t
-any_scan(const SHM_R *r, uint64_t c)
+/* shm_reader_any_throttle(): the (kind, digest) bits of the throttle set
+ * in body copy c. */
+static void
+any_scan(const SHM_R *r, uint64_t c, void *out)
 {
     const SHM_LAYOUT *l = &r->m.lay;
     const unsigned char *body = r->m.base + l->body_offset[c];
@@ -416,38 +432,26 @@ any_scan(const SHM_R *r, uint64_t c)
 							policy_digest) + 8);
 	mask |= any_bit(e.kind, e.policy_digest);
     }
-    return mask;
+    *(uint64_t *) out = mask;
 }
 
 int
 shm_reader_any_throttle(SHM_R *r, int kind, uint64_t digest)
 {
-    const QS_HEADER *h;
-    uint64_t s1, s2, c, mask;
-    int     try;
+    uint64_t mask, seq;
 
     if (follow(r) < 0)
 	return -1;
-    h = HDR(r->m.base);
-    for (try = 0; try < SHM_RETRIES; try++) {
-	s1 = ld64(&h->seq, memory_order_acquire);
-	if (r->any_valid && r->any_seq == s1)
-	    return (r->any_mask & any_bit(kind, digest)) != 0;
-	c = ld64(&h->latch, memory_order_acquire) & 1;
-	mask = any_scan(r, c);
-	atomic_thread_fence(memory_order_acquire);
-	s2 = ld64(&h->seq, memory_order_relaxed);
-	if (s1 == s2) {
-	    r->any_seq = s1;
-	    r->any_mask = mask;
-	    r->any_valid = 1;
-	    return (mask & any_bit(kind, digest)) != 0;
-	}
-	r->st.retries++;
-    }
-    r->st.exhausted++;
-    errno = EAGAIN;
-    return -1;
+    /* The set of the publication still current, as computed before. */
+    if (r->any_valid && r->any_seq == ld64(&HDR(r->m.base)->seq,
+					   memory_order_acquire))
+	return (r->any_mask & any_bit(kind, digest)) != 0;
+    if (seq_read(r, any_scan, &mask, &seq) < 0)
+	return -1;
+    r->any_seq = seq;
+    r->any_mask = mask;
+    r->any_valid = 1;
+    return (mask & any_bit(kind, digest)) != 0;
 }
 
 int64_t
