@@ -135,6 +135,17 @@ log_printable(char *dst, const char *src, size_t len)
     }
 }
 
+void
+log_printable_field(char *dst, const char *src, size_t len)
+{
+    size_t  i;
+
+    log_printable(dst, src, len);
+    for (i = 0; i < len; i++)
+	if (dst[i] == ' ' || dst[i] == ';')
+	    dst[i] = '?';
+}
+
 static const int log_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 
 /* One line, already escaped, to where lines go. */

@@ -76,4 +76,13 @@ extern int log_journal_match(const char *env, unsigned long long dev,
  * place); otherwise they must not overlap.  No NUL is added. */
 extern void log_printable(char *dst, const char *src, size_t len);
 
+/*
+ * The same for outside text that is one field of a line of key=value
+ * fields (a sender, a key, a client name): log_printable() and, as '?'
+ * too, every space and ';', so that the text can neither start a field
+ * of its own nor end the "TEXT;" part of a Postfix-style line.  Same
+ * length, same rules for dst and src.
+ */
+extern void log_printable_field(char *dst, const char *src, size_t len);
+
 #endif
