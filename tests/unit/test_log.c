@@ -194,7 +194,8 @@ three_levels(void)
 }
 
 /* Under systemd (stderr is the journal stream), each line carries its
- * priority as sd-daemon(3) says; otherwise no prefix. */
+ * priority as sd-daemon(3) says, and not the name, which the journal
+ * adds; otherwise no priority, and the name. */
 static void
 journal_prefix(void **state)
 {
@@ -202,9 +203,9 @@ journal_prefix(void **state)
 
     (void) state;
     capture(three_levels, 1, buf, sizeof(buf));
-    assert_string_equal(buf, "<4>test_log: warning: w\n"
-			"<6>test_log: i\n"
-			"<7>test_log: debug: d\n");
+    assert_string_equal(buf, "<4>warning: w\n"
+			"<6>i\n"
+			"<7>debug: d\n");
     capture(three_levels, 0, buf, sizeof(buf));
     assert_string_equal(buf, "test_log: warning: w\n"
 			"test_log: i\n"
