@@ -56,8 +56,9 @@ log_init(const char *progname, int to_stderr, LOG_LEVEL level)
     log_stderr = to_stderr;
     log_level = level;
     log_journal = to_stderr && stderr_is_journal();
-    if (!to_stderr)
-	openlog(log_name, LOG_PID | LOG_NDELAY, LOG_MAIL);
+    /* On stderr too: what a library sends to syslog itself (libmilter's
+     * errors) then has facility mail as well. */
+    openlog(log_name, LOG_PID | (to_stderr ? 0 : LOG_NDELAY), LOG_MAIL);
 }
 
 void
@@ -135,15 +136,25 @@ log_printable(char *dst, const char *src, size_t len)
     }
 }
 
+void
+log_printable_field(char *dst, const char *src, size_t len)
+{
+    size_t  i;
+
+    log_printable(dst, src, len);
+    for (i = 0; i < len; i++)
+	if (dst[i] == ' ' || dst[i] == ';')
+	    dst[i] = '?';
+}
+
 static const int log_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 
 /* One line, already escaped, to where lines go. */
 static void
 emit(LOG_LEVEL level, const char *tag, const char *line)
 {
-    if (log_journal)
-	fprintf(stderr, "<%d>%s: %s%s\n", log_prio[level], log_name, tag,
-		line);
+    if (log_journal)			/* the journal adds the name */
+	fprintf(stderr, "<%d>%s%s\n", log_prio[level], tag, line);
     else if (log_stderr)
 	fprintf(stderr, "%s: %s%s\n", log_name, tag, line);
     else

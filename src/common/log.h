@@ -2,11 +2,14 @@
  * log - one logger for every program.
  *
  * Messages go to stderr in the foreground and to syslog (facility mail)
- * otherwise, filtered by level in one place.  When stderr is the systemd
+ * otherwise, filtered by level in one place.  syslog's facility is mail in
+ * both cases, for the lines a library logs itself (libmilter).  When stderr is the systemd
  * journal's stream (JOURNAL_STREAM names its device and inode), each
  * stderr line starts with "<N>", N the syslog priority (sd-daemon(3)), so
  * that the journal, and rsyslog after it, file the line at its priority
- * (under the facility the unit's SyslogFacility= gives).  log_warn() appends
+ * (under the facility the unit's SyslogFacility= gives); the program's
+ * name is left out there, since the journal tags the line with it
+ * ("qshape-milter[PID]: ...", as syslog(3) does).  log_warn() appends
  * strerror(errno); log_warnx() does not.  log_fatal*() exit(1) (bad
  * config, start-up); log_panic() aborts (our own invariant broken).
  *
@@ -75,5 +78,14 @@ extern int log_journal_match(const char *env, unsigned long long dev,
 /* Write len bytes to dst: src, escaped as above.  dst may be src (in
  * place); otherwise they must not overlap.  No NUL is added. */
 extern void log_printable(char *dst, const char *src, size_t len);
+
+/*
+ * The same for outside text that is one field of a line of key=value
+ * fields (a sender, a key, a client name): log_printable() and, as '?'
+ * too, every space and ';', so that the text can neither start a field
+ * of its own nor end the "TEXT;" part of a Postfix-style line.  Same
+ * length, same rules for dst and src.
+ */
+extern void log_printable_field(char *dst, const char *src, size_t len);
 
 #endif

@@ -22,7 +22,11 @@
  * counts as held when decided at MAIL FROM.
  *
  * The quarantine reason names the policy and the key (qreason.h), for
- * Postfix's own milter-hold log line.
+ * Postfix's own milter-hold log line.  Our own lines are Postfix-style
+ * (vline.h), formatted only on the paths that log: a tempfail, log,
+ * dry_run or (with log_accepts) accept line at MAIL FROM; for a hold,
+ * MAIL FROM keeps the escaped sender and the fields in the connection's
+ * context and end of message logs the line with the queue ID.
  *
  * Negotiation asks for connect, HELO, MAIL FROM, RCPT, DATA, end of
  * headers and end of message, with the macros {auth_authen} and i; it
@@ -57,6 +61,7 @@
 #include "snap.h"
 #include "sumr.h"
 #include "verdict.h"
+#include "vline.h"
 #include "mlfi.h"
 
 typedef struct CONN {
@@ -68,7 +73,8 @@ typedef struct CONN {
     int     local;			/* Postfix's stand-in for sendmail(1) */
     /* Per message. */
     int     hold;			/* quarantine at end of message */
-    char    reason[512];		/* the log line's details */
+    char    fields[VL_FIELDS_MAX];	/* the log line's fields (vline.h) */
+    char    sender[VL_SENDER_MAX + 1];	/* a hold's sender, as logged */
     char    qreason[QR_MAX + 1];	/* the quarantine reason */
     char    mark[HM_VALUE_MAX];		/* the hold mark (holdmark.h), "" */
 } CONN;
@@ -136,57 +142,15 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
     return SMFIS_CONTINUE;
 }
 
-/* " kept=min_hold_time(41s),pressure": why a matched key is throttled
- * (QS_KEPT_*), with what is left of the hold time; "" for a summary
- * that does not say. */
+/* The hold's quarantine reason and mark: formatted only for a hold. */
 static void
-kept_text(const QS_THROTTLE *e, char *buf, size_t len)
+hold_marks(CONN *c, const QC_CONFIG *cf, const VD_VERDICT *v)
 {
-    int64_t left = e->hold_until - (int64_t) time(0);
-    size_t  o;
-
-    buf[0] = 0;
-    if (e->kept == 0)
-	return;
-    o = (size_t) snprintf(buf, len, " kept=");
-    if ((e->kept & QS_KEPT_QUEUE) && o < len)
-	o += (size_t) snprintf(buf + o, len - o, "queue");
-    if ((e->kept & QS_KEPT_HOLD_TIME) && o < len)
-	o += (size_t) snprintf(buf + o, len - o, "%smin_hold_time(%llds)",
-			       e->kept & QS_KEPT_QUEUE ? "," : "",
-			       (long long) (left > 0 ? left : 0));
-    if ((e->kept & QS_KEPT_PRESSURE) && o < len)
-	snprintf(buf + o, len - o, "%spressure",
-		 e->kept & (QS_KEPT_QUEUE | QS_KEPT_HOLD_TIME) ? "," : "");
-}
-
-static void
-describe(CONN *c, const QC_CONFIG *cf, const VD_VERDICT *v)
-{
-    char    kept[80];
-
-    if (v->why == VD_MATCH) {
-	kept_text(&v->entry, kept, sizeof(kept));
-	snprintf(c->reason, sizeof(c->reason),
-		 "action=%s%s policy=%s key=%s:%s count=%u total=%u "
-		 "share=%.2f%s%s", qs_action_name(v->policy_action),
-		 cf->dry_run ? " (dry_run)" : "", cf->policies[v->policy].name,
-		 qs_kind_name(v->kind), v->key, v->entry.count, v->entry.total,
-		 v->entry.share_ppm / 1e6, kept, c->local ? " local=1" : "");
-	if (v->action == QS_ACTION_HOLD) {	/* used at end of message */
-	    qr_format(c->qreason, sizeof(c->qreason),
-		      cf->policies[v->policy].name, qs_kind_name(v->kind),
-		      v->key, strlen(v->key));
-	    if (hm_format(c->mark, sizeof(c->mark),
-			  cf->policies[v->policy].name, v->kind, v->key,
-			  strlen(v->key), (int64_t) time(0)) < 0)
-		c->mark[0] = 0;
-	}
-    } else
-	snprintf(c->reason, sizeof(c->reason),
-		 "action=%s reason=%s sender_key=%s%s",
-		 qs_action_name(v->action), vd_why_name(v->why),
-		 v->sender_key, c->local ? " local=1" : "");
+    qr_format(c->qreason, sizeof(c->qreason), cf->policies[v->policy].name,
+	      qs_kind_name(v->kind), v->key, strlen(v->key));
+    if (hm_format(c->mark, sizeof(c->mark), cf->policies[v->policy].name,
+		  v->kind, v->key, strlen(v->key), (int64_t) time(0)) < 0)
+	c->mark[0] = 0;
 }
 
 /* Count one MAIL FROM verdict (counters.h). */
@@ -232,12 +196,48 @@ count_verdict(const QC_CONFIG *cf, const VD_VERDICT *v, int began)
     }
 }
 
+/* The line of a verdict logged at MAIL FROM (vline.h). */
 static void
-log_verdict(const CONN *c, const VD_MSG *m)
+log_verdict(const CONN *c, const QC_CONFIG *cf, const VD_MSG *m,
+	    const VD_VERDICT *v)
 {
-    log_info("client=%s[%s] sender=%.*s: %s", c->host, c->client,
-	     (int) (m->sender_len < 400 ? m->sender_len : 400), m->sender,
-	     c->reason);
+    char    sender[VL_SENDER_MAX + 1];
+    char    text[VL_TEXT_MAX];
+    char    line[VL_LINE_MAX];
+    VL_LINE l = {0};
+
+    vl_sender(sender, m->sender, m->sender_len);
+    l.whatsup = vl_mail(text, sizeof(text), cf, v);
+    l.where = VL_WHERE_MAIL;
+    l.host = c->host;
+    l.addr = c->client;
+    l.text = text;
+    l.sender = sender;
+    l.fields = c->fields;
+    vl_format(line, sizeof(line), &l);
+    log_info("%s", line);
+}
+
+/* The line of a hold at end of message: what MAIL FROM kept in c. */
+static void
+log_hold(const CONN *c, const char *id, int held)
+{
+    char    line[VL_LINE_MAX];
+    VL_LINE l = {0};
+
+    l.queue_id = id;
+    l.whatsup = held ? "hold" : "hold_failed";
+    l.where = VL_WHERE_EOM;
+    l.host = c->host;
+    l.addr = c->client;
+    l.text = held ? VL_HELD : VL_HOLD_FAILED;
+    l.sender = c->sender;
+    l.fields = c->fields;
+    vl_format(line, sizeof(line), &l);
+    if (held)
+	log_info("%s", line);
+    else
+	log_warnx("%s", line);
 }
 
 /* Set the policy's reply, only together with the TEMPFAIL it belongs to. */
@@ -285,16 +285,19 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
     if (v.action == QS_ACTION_ACCEPT && v.why != VD_MATCH
 	&& !cf->milter.log_accepts)
 	return SMFIS_ACCEPT;		/* fail modes log once, in sumr */
-    describe(c, cf, &v);
+    vl_fields(c->fields, sizeof(c->fields), cf, &v, c->local,
+	      (int64_t) time(0));
     switch (v.action) {
     case QS_ACTION_TEMPFAIL:
-	log_verdict(c, &m);
+	log_verdict(c, cf, &m, &v);
 	return tempfail(ctx, cf, &v);
-    case QS_ACTION_HOLD:
+    case QS_ACTION_HOLD:			/* logged at end of message */
 	c->hold = 1;
+	vl_sender(c->sender, m.sender, m.sender_len);
+	hold_marks(c, cf, &v);
 	return SMFIS_CONTINUE;
     default:
-	log_verdict(c, &m);
+	log_verdict(c, cf, &m, &v);
 	return SMFIS_ACCEPT;
     }
 }
@@ -348,11 +351,10 @@ mlfi_eom(SMFICTX *ctx)
     if (smfi_quarantine(ctx, *c->qreason ? c->qreason : (char *)
 			"qshape-milter") != MI_SUCCESS) {
 	ct_count(counters, CT_QUARANTINE_FAILED);
-	log_warnx("%s: quarantine failed: %s", id ? id : "NOQUEUE",
-		  c->reason);
+	log_hold(c, id, 0);
 	return SMFIS_ACCEPT;
     }
-    log_info("%s: %s", id ? id : "NOQUEUE", c->reason);
+    log_hold(c, id, 1);
     return SMFIS_ACCEPT;
 }
 

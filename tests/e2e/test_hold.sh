@@ -199,7 +199,7 @@ timing() {
     wait_throttled held.example 10 ||
 	setup_failed "held.example not throttled after 30 messages"
     _h0=$(grep -c 'milter-hold: .* from=<t@held.example>' "$PF_DIR/maillog")
-    _m0=$(grep -c ': action=hold policy=flood key=sender_domain:held.example ' "$tmp/milter.log")
+    _m0=$(grep -c ': hold: END-OF-MESSAGE from .*; from=<t@held.example> policy=flood key=sender_domain:held.example ' "$tmp/milter.log")
     if ! perl "$EODTIME" "127.0.0.1:$smtp_port" 50 t@held.example \
 	    ok@legit.example r@dest.example >"$tmp/eod-$1.out" 2>&1; then
 	notok "$1: eodtime failed"
@@ -208,7 +208,7 @@ timing() {
     fi
     indent <"$tmp/eod-$1.out"
     wait_log "$PF_DIR/maillog" 'milter-hold: .* from=<t@held.example>' $((_h0 + 50)) 10 &&
-	wait_log "$tmp/milter.log" ': action=hold policy=flood key=sender_domain:held.example ' $((_m0 + 50)) 10
+	wait_log "$tmp/milter.log" ': hold: END-OF-MESSAGE from .*; from=<t@held.example> policy=flood key=sender_domain:held.example ' $((_m0 + 50)) 10
     check $? "$1: the 50 messages from held.example are held (Postfix's milter-hold lines; the milter's lines with queue ID, policy and key)"
     _hm=$(awk '$1 == "held" { sub(/median=/, "", $3); print $3 }' "$tmp/eod-$1.out")
     _am=$(awk '$1 == "accepted" { sub(/median=/, "", $3); print $3 }' "$tmp/eod-$1.out")
@@ -433,7 +433,7 @@ if [ -n "$t_off" ]; then
 else
     notok "app.example is never released after the script ends"
 fi
-grep -q 'action=hold policy=flood key=sender_domain:app.example .* kept=[a-z_,()0-9]*pressure' "$tmp/milter.log"
+grep -q ': hold: END-OF-MESSAGE from .*; from=<[^ ]*> policy=flood key=sender_domain:app.example .* kept=[a-z_,()0-9]*pressure' "$tmp/milter.log"
 check $? "the milter's log lines say what keeps the key throttled (kept=...pressure)"
 
 finish

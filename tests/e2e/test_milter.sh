@@ -440,7 +440,7 @@ tally_legit
 f_acc=$(col flood.example 2)
 f_held=$(col flood.example 3)
 f_tf=$(col flood.example 4)
-m_tf=$(grep -c "sender=<flood@flood.example>: action=tempfail policy=flood key=sender_domain:flood.example " "$tmp/milter.log")
+m_tf=$(grep -c "NOQUEUE: tempfail: MAIL from [^ ]*: $REPLY; from=<flood@flood.example> policy=flood key=sender_domain:flood.example " "$tmp/milter.log")
 note "flood.example: $t1 of 2000 tempfailed by smtp-source's count, maillog: $f_tf tempfailed, $f_acc accepted ($f_held of them held), milter log: $m_tf tempfail lines"
 
 if [ -n "$(unexpected "$tmp"/flood-*.out "$tmp"/legit1-*.out)" ]; then
@@ -510,7 +510,7 @@ tally_legit
 b_acc=$(col bulk.example 2)
 b_held=$(col bulk.example 3)
 b_tf=$(col bulk.example 4)
-m_hold=$(grep -c ': action=hold policy=flood key=sender_domain:bulk.example ' "$tmp/milter.log")
+m_hold=$(grep -c ': hold: END-OF-MESSAGE from .*; from=<[^ ]*@bulk.example> policy=flood key=sender_domain:bulk.example ' "$tmp/milter.log")
 pq_held=$(postqueue -c "$PF_ETC" -p 2>/dev/null | grep -c '^[0-9A-F][0-9A-F]*!')
 note "bulk.example: $b_acc of 1000 accepted, $b_held held (maillog), milter log: $m_hold hold lines; hold queue $hold0 -> $h_mid -> $h_end; postqueue -p: $pq_held held"
 

@@ -98,6 +98,29 @@ utf8(void **state)
     check(S("\xf5\xff\xfe"), "???");
 }
 
+/* A field: everything log_printable() escapes, and space and ';'; the
+ * rest, '<', '>', '=' and UTF-8 included, stays. */
+static void
+field(void **state)
+{
+    static const char in[] = "a b;c\r\nd\x1b<e>=f\xc3\xa9\xc2\x9b\t~";
+    char    out[sizeof(in) - 1];
+    char    inplace[sizeof(in)];
+
+    (void) state;
+    log_printable_field(out, in, sizeof(in) - 1);
+    assert_memory_equal(out, "a?b?c??d?<e>=f\xc3\xa9???~", sizeof(out));
+    memcpy(inplace, in, sizeof(in));
+    log_printable_field(inplace, inplace, sizeof(in) - 1);
+    assert_memory_equal(inplace, out, sizeof(out));
+    log_printable_field(out, " ", 1);
+    assert_int_equal(out[0], '?');
+    log_printable_field(out, ";", 1);
+    assert_int_equal(out[0], '?');
+    log_printable_field(out, "!:", 2);
+    assert_memory_equal(out, "!:", 2);
+}
+
 /* Log lines go through the same function: a forged line stays one. */
 static void
 log_line(void **state)
@@ -171,7 +194,8 @@ three_levels(void)
 }
 
 /* Under systemd (stderr is the journal stream), each line carries its
- * priority as sd-daemon(3) says; otherwise no prefix. */
+ * priority as sd-daemon(3) says, and not the name, which the journal
+ * adds; otherwise no priority, and the name. */
 static void
 journal_prefix(void **state)
 {
@@ -179,9 +203,9 @@ journal_prefix(void **state)
 
     (void) state;
     capture(three_levels, 1, buf, sizeof(buf));
-    assert_string_equal(buf, "<4>test_log: warning: w\n"
-			"<6>test_log: i\n"
-			"<7>test_log: debug: d\n");
+    assert_string_equal(buf, "<4>warning: w\n"
+			"<6>i\n"
+			"<7>debug: d\n");
     capture(three_levels, 0, buf, sizeof(buf));
     assert_string_equal(buf, "test_log: warning: w\n"
 			"test_log: i\n"
@@ -229,6 +253,7 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(ascii),
 	cmocka_unit_test(utf8),
+	cmocka_unit_test(field),
 	cmocka_unit_test(log_line),
 	cmocka_unit_test(journal_prefix),
 	cmocka_unit_test(journal_match),

@@ -1,0 +1,143 @@
+/*
+ * vline - qshape-milter's log line for a verdict.  See vline.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "qshape/vocab.h"
+#include "log.h"
+#include "vline.h"
+
+/* What Postfix answers for a milter's TEMPFAIL without a reply of its
+ * own (milter8.c): the fail mode's tempfail sets none. */
+#define VL_POSTFIX_TEMPFAIL "451 4.7.1 Service unavailable - try again later"
+
+size_t
+vl_sender(char *dst, const char *sender, size_t len)
+{
+    if (len >= 2 && sender[0] == '<' && sender[len - 1] == '>') {
+	sender++;
+	len -= 2;
+    }
+    if (len > VL_SENDER_MAX)
+	len = VL_SENDER_MAX;
+    log_printable_field(dst, sender, len);
+    dst[len] = 0;
+    return len;
+}
+
+/* " kept=queue,min_hold_time(41s),pressure": why a matched key is still
+ * throttled (QS_KEPT_*), with what is left of the hold time; "" for a
+ * summary that does not say. */
+static void
+kept_text(const QS_THROTTLE *e, int64_t now, char *buf, size_t len)
+{
+    int64_t left = e->hold_until - now;
+    size_t  o;
+
+    buf[0] = 0;
+    if (e->kept == 0)
+	return;
+    o = (size_t) snprintf(buf, len, " kept=");
+    if ((e->kept & QS_KEPT_QUEUE) && o < len)
+	o += (size_t) snprintf(buf + o, len - o, "queue");
+    if ((e->kept & QS_KEPT_HOLD_TIME) && o < len)
+	o += (size_t) snprintf(buf + o, len - o, "%smin_hold_time(%llds)",
+			       e->kept & QS_KEPT_QUEUE ? "," : "",
+			       (long long) (left > 0 ? left : 0));
+    if ((e->kept & QS_KEPT_PRESSURE) && o < len)
+	snprintf(buf + o, len - o, "%spressure",
+		 e->kept & (QS_KEPT_QUEUE | QS_KEPT_HOLD_TIME) ? "," : "");
+}
+
+/* A key (NUL-terminated, < QS_KEY_BYTES) escaped as one field. */
+static void
+key_field(char *dst, const char *key)
+{
+    size_t  n = strnlen(key, QS_KEY_BYTES - 1);
+
+    log_printable_field(dst, key, n);
+    dst[n] = 0;
+}
+
+void
+vl_fields(char *buf, size_t len, const QC_CONFIG *cf, const VD_VERDICT *v,
+	  int local, int64_t now)
+{
+    char    kept[80];
+    char    key[QS_KEY_BYTES];
+
+    if (v->why == VD_MATCH) {
+	kept_text(&v->entry, now, kept, sizeof(kept));
+	key_field(key, v->key);
+	snprintf(buf, len, "policy=%s key=%s:%s count=%u total=%u "
+		 "share=%.2f%s%s", cf->policies[v->policy].name,
+		 qs_kind_name(v->kind), key, v->entry.count, v->entry.total,
+		 v->entry.share_ppm / 1e6, kept, local ? " local=1" : "");
+    } else {
+	key_field(key, v->sender_key);
+	snprintf(buf, len, "reason=%s sender_key=%s%s", vd_why_name(v->why),
+		 key, local ? " local=1" : "");
+    }
+}
+
+const char *
+vl_mail(char *text, size_t len, const QC_CONFIG *cf, const VD_VERDICT *v)
+{
+    const QC_POLICY *p;
+
+    if (v->why != VD_MATCH) {
+	if (v->action == QS_ACTION_TEMPFAIL) {
+	    snprintf(text, len, "%s", VL_POSTFIX_TEMPFAIL);
+	    return "tempfail";
+	}
+	snprintf(text, len, "accepted");
+	return "accept";
+    }
+    p = &cf->policies[v->policy];
+    if (v->action == QS_ACTION_TEMPFAIL) {
+	snprintf(text, len, "%s", p->reply);
+	return "tempfail";
+    }
+    if (v->action == QS_ACTION_HOLD) {
+	snprintf(text, len, "to be held at end of message");
+	return "hold";
+    }
+    if (cf->dry_run) {
+	if (v->policy_action == QS_ACTION_TEMPFAIL)
+	    snprintf(text, len, "accepted, would tempfail with %s",
+		     p->reply);
+	else
+	    snprintf(text, len, "accepted, would %s",
+		     qs_action_name(v->policy_action));
+	return "dry_run";
+    }
+    snprintf(text, len, "accepted, action %s",
+	     qs_action_name(v->policy_action));
+    return v->policy_action == QS_ACTION_LOG ? "log" : "accept";
+}
+
+void
+vl_format(char *buf, size_t len, const VL_LINE *l)
+{
+    char    qid[64];
+    char    host[256];
+    char    addr[64];
+    size_t  n;
+
+    n = l->queue_id && *l->queue_id ? strnlen(l->queue_id, sizeof(qid) - 1)
+	: 0;
+    log_printable_field(qid, l->queue_id ? l->queue_id : "", n);
+    qid[n] = 0;
+
+    n = l->host && *l->host ? strnlen(l->host, sizeof(host) - 1) : 0;
+    log_printable_field(host, l->host ? l->host : "", n);
+    host[n] = 0;
+    n = l->addr && *l->addr ? strnlen(l->addr, sizeof(addr) - 1) : 0;
+    log_printable_field(addr, l->addr ? l->addr : "", n);
+    addr[n] = 0;
+    snprintf(buf, len, "%s: %s: %s from %s[%s]: %s; from=<%s> %s",
+	     *qid ? qid : "NOQUEUE",
+	     l->whatsup, l->where, *host ? host : "unknown",
+	     *addr ? addr : "unknown", l->text, l->sender, l->fields);
+}
