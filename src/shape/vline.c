@@ -6,6 +6,7 @@
 
 #include "qshape/vocab.h"
 #include "log.h"
+#include "sumview.h"
 #include "vline.h"
 
 /* What Postfix answers for a milter's TEMPFAIL without a reply of its
@@ -26,30 +27,6 @@ vl_sender(char *dst, const char *sender, size_t len)
     return len;
 }
 
-/* " kept=queue,min_hold_time(41s),pressure": why a matched key is still
- * throttled (QS_KEPT_*), with what is left of the hold time; "" for a
- * summary that does not say. */
-static void
-kept_text(const QS_THROTTLE *e, int64_t now, char *buf, size_t len)
-{
-    int64_t left = e->hold_until - now;
-    size_t  o;
-
-    buf[0] = 0;
-    if (e->kept == 0)
-	return;
-    o = (size_t) snprintf(buf, len, " kept=");
-    if ((e->kept & QS_KEPT_QUEUE) && o < len)
-	o += (size_t) snprintf(buf + o, len - o, "queue");
-    if ((e->kept & QS_KEPT_HOLD_TIME) && o < len)
-	o += (size_t) snprintf(buf + o, len - o, "%smin_hold_time(%llds)",
-			       e->kept & QS_KEPT_QUEUE ? "," : "",
-			       (long long) (left > 0 ? left : 0));
-    if ((e->kept & QS_KEPT_PRESSURE) && o < len)
-	snprintf(buf + o, len - o, "%spressure",
-		 e->kept & (QS_KEPT_QUEUE | QS_KEPT_HOLD_TIME) ? "," : "");
-}
-
 /* A key (NUL-terminated, < QS_KEY_BYTES) escaped as one field. */
 static void
 key_field(char *dst, const char *key)
@@ -64,11 +41,11 @@ void
 vl_fields(char *buf, size_t len, const QC_CONFIG *cf, const VD_VERDICT *v,
 	  int local, int64_t now)
 {
-    char    kept[80];
+    char    kept[SV_KEPT_BYTES];
     char    key[QS_KEY_BYTES];
 
     if (v->why == VD_MATCH) {
-	kept_text(&v->entry, now, kept, sizeof(kept));
+	sv_kept(kept, sizeof(kept), &v->entry, now);
 	key_field(key, v->key);
 	snprintf(buf, len, "policy=%s key=%s:%s count=%u total=%u "
 		 "share=%.2f%s%s", cf->policies[v->policy].name,
