@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "qshape/summary.h"
 #include "index.h"
 #include "throttle.h"
 
@@ -89,6 +90,9 @@ typedef struct SC_STATS {
     uint64_t reconcile_ns;		/* time in reconciles, monotonic */
     uint64_t throttle_enters;		/* keys that entered the state */
     uint64_t throttle_leaves;		/* keys that left it */
+    uint64_t policy_enters[QS_MAX_POLICIES];	/* the same per policy,
+						 * indexed like conf.policy */
+    uint64_t policy_leaves[QS_MAX_POLICIES];
 } SC_STATS;
 
 typedef struct SCANNER SCANNER;
@@ -100,7 +104,8 @@ extern void sc_destroy(SCANNER *);
  * Carry the throttle state of a scanner being replaced (a reload) over to
  * its successor, for the policies that keep their name and key: a reload
  * must not release a key before its min_hold_time.  The counters
- * (SC_STATS) carry over too, so the metrics do not reset on a reload.
+ * (SC_STATS) carry over too, so the metrics do not reset on a reload; a
+ * policy's own counters follow its name (a new policy starts at zero).
  * Call before the new scanner's first sc_publish().
  */
 extern void sc_inherit(SCANNER *to, const SCANNER *from);

@@ -40,8 +40,9 @@ static const MX_FAMILY families[F_COUNT] = {
      "Complete rescans of the queue.", 0},
     {"qshape_scanner_reconcile_seconds_total", "counter", "",
      "Time spent in rescans of the queue.", 0},
-    {"qshape_throttle_transitions_total", "counter", "direction",
-     "Keys that entered or left the throttled state, all policies.", 0},
+    {"qshape_throttle_transitions_total", "counter", "policy,direction",
+     "Keys that entered or left the throttled state, per policy of the "
+     "scanner's configuration.", 0},
     {"qshape_messages", "gauge", "",
      "Messages the scanner has indexed, all queues.", 0},
     {"qshape_queue_messages", "gauge", "queue",
@@ -143,6 +144,8 @@ format_heads(FILE *fp, const MX_INPUT *in)
 {
     const QS_BODY *b = in->body;
     const QS_STATS *s = &b->stats;
+    const QS_POLICY *pol = shm_body_policy(in->body);
+    uint32_t i;
 
     family(fp, F_HEARTBEAT);
     fprintf(fp, "%s %" PRId64 "\n", families[F_HEARTBEAT].name,
@@ -155,7 +158,7 @@ format_heads(FILE *fp, const MX_INPUT *in)
 	    b->last_reconcile);
     family(fp, F_PUBLICATIONS);
     fprintf(fp, "%s %" PRIu64 "\n", families[F_PUBLICATIONS].name, b->serial);
-    if (s->start_time == 0)		/* a minor-0 scanner: no counters */
+    if (s->start_time == 0)		/* a body built without counters */
 	return;
     family(fp, F_SC_START);
     fprintf(fp, "%s %" PRId64 "\n", families[F_SC_START].name, s->start_time);
@@ -174,10 +177,17 @@ format_heads(FILE *fp, const MX_INPUT *in)
 	    families[F_RECONCILE_SECONDS].name,
 	    s->reconcile_ns / 1000000000u, s->reconcile_ns % 1000000000u);
     family(fp, F_TRANSITIONS);
-    fprintf(fp, "%s{direction=\"enter\"} %" PRIu64 "\n"
-	    "%s{direction=\"leave\"} %" PRIu64 "\n",
-	    families[F_TRANSITIONS].name, s->throttle_enters,
-	    families[F_TRANSITIONS].name, s->throttle_leaves);
+    for (i = 0; i < b->npolicy && i < QS_MAX_POLICIES; i++) {
+	static const char *const dir[2] = {"enter", "leave"};
+	int     d;
+
+	for (d = 0; d < 2; d++) {
+	    fprintf(fp, "%s{policy=\"", families[F_TRANSITIONS].name);
+	    label_field(fp, pol[i].name, sizeof(pol[i].name));
+	    fprintf(fp, "\",direction=\"%s\"} %" PRIu64 "\n", dir[d],
+		    d ? pol[i].throttle_leaves : pol[i].throttle_enters);
+	}
+    }
 }
 
 static void

@@ -25,7 +25,8 @@
 
 #define ROUND8(n) (((n) + 7) & ~(size_t) 7)
 
-/* A zeroed body with room for nk keys and nt throttle entries. */
+/* A zeroed body with room for nk keys, nt throttle entries and every
+ * policy (no index). */
 static QS_BODY *
 make_body(uint32_t nk, uint32_t nt)
 {
@@ -33,7 +34,8 @@ make_body(uint32_t nk, uint32_t nt)
     size_t  ot = ROUND8(oq + QS_MAX_QUEUES * sizeof(QS_QUEUE));
     size_t  ok = ROUND8(ot + QS_NKEYKINDS * sizeof(QS_TABLE));
     size_t  oth = ROUND8(ok + nk * sizeof(QS_KEY));
-    size_t  len = oth + nt * sizeof(QS_THROTTLE);
+    size_t  op = ROUND8(oth + nt * sizeof(QS_THROTTLE));
+    size_t  len = op + QS_MAX_POLICIES * sizeof(QS_POLICY);
     QS_BODY *b = calloc(1, len + 8);
 
     assert_non_null(b);
@@ -41,8 +43,23 @@ make_body(uint32_t nk, uint32_t nt)
     b->off_table = ot;
     b->off_key = ok;
     b->off_throttle = oth;
-    b->off_index = len;
+    b->off_index = op;
+    b->off_policy = op;
     return b;
+}
+
+/* The scanner's policy i with its transition counters. */
+static void
+set_policy(QS_BODY *b, uint32_t i, const char *name, uint64_t enters,
+	   uint64_t leaves)
+{
+    QS_POLICY *p = &shm_body_policy(b)[i];
+
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->throttle_enters = enters;
+    p->throttle_leaves = leaves;
+    if (b->npolicy <= i)
+	b->npolicy = i + 1;
 }
 
 static void
@@ -188,6 +205,9 @@ summary_exact(void **state)
     add_throttle(b, "flood", QS_KEY_SENDER_DOMAIN, "big.example", 75, 500000);
     add_throttle(b, "gone", QS_KEY_SENDER, "x@y.example", 3, 20000);
     add_throttle(b, "gone", QS_KEY_SENDER, "z@y.example", 2, 10000);
+    set_policy(b, 0, "flood", 5, 4);
+    set_policy(b, 1, "quiet", 0, 0);
+    set_policy(b, 2, "odd\"name", 7, 1);
     out = render(&in, 0);
     LINE(out, "# TYPE qshape_scanner_heartbeat_timestamp_seconds gauge");
     LINE(out, "qshape_scanner_heartbeat_timestamp_seconds 1700000123");
@@ -201,8 +221,21 @@ summary_exact(void **state)
     LINE(out, "qshape_scanner_files_total{result=\"vanished\"} 2");
     LINE(out, "qshape_scanner_reconciles_total 12");
     LINE(out, "qshape_scanner_reconcile_seconds_total 1.500000000");
-    LINE(out, "qshape_throttle_transitions_total{direction=\"enter\"} 5");
-    LINE(out, "qshape_throttle_transitions_total{direction=\"leave\"} 4");
+    /* per policy of the scanner's (the summary's), not the reader's */
+    LINE(out, "qshape_throttle_transitions_total{policy=\"flood\","
+	 "direction=\"enter\"} 5");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"flood\","
+	 "direction=\"leave\"} 4");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"quiet\","
+	 "direction=\"enter\"} 0");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"quiet\","
+	 "direction=\"leave\"} 0");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"odd\\\"name\","
+	 "direction=\"enter\"} 7");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"odd\\\"name\","
+	 "direction=\"leave\"} 1");
+    assert_int_equal(count_lines(out, "qshape_throttle_transitions_total{"),
+		     6);
     LINE(out, "qshape_messages 150");
     LINE(out, "qshape_queue_messages{queue=\"incoming\"} 100");
     LINE(out, "qshape_queue_messages{queue=\"active\"} 50");
