@@ -135,7 +135,9 @@ extern void sc_stats(const SCANNER *, SC_STATS *);
 
 /*
  * sc_metrics.c: the published summary in the Prometheus text format
- * (metrics.h), at most top_keys key series per policy; 0, or -1 when it
+ * (metrics.h), at most top_keys key series per policy, then the milter's
+ * families from counters_file (mxct.h; an unreadable file is
+ * qshape_milter_counters_up 0, logged once); 0, or -1 when the summary
  * could not be read or fp failed.  sc_metrics_write() writes it to path
  * atomically (a temporary file in its directory, fsync, rename), mode
  * 0644; 0, or -1 and why in err.

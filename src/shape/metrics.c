@@ -18,7 +18,7 @@ enum {
     F_SC_START, F_FILES, F_RECONCILES, F_RECONCILE_SECONDS, F_TRANSITIONS,
     F_MESSAGES, F_QUEUE, F_QUEUE_AGE, F_DISTINCT,
     F_THROTTLED, F_THR_MESSAGES, F_THR_SHARE, F_DOM_MESSAGES, F_DOM_SHARE,
-    F_MI_START, F_MI_SESSIONS, F_MI_VERDICTS, F_MI_FAILMODE, F_MI_EXEMPT,
+    F_MI_UP, F_MI_START, F_MI_SESSIONS, F_MI_VERDICTS, F_MI_FAILMODE, F_MI_EXEMPT,
     F_COUNT
 };
 
@@ -64,6 +64,9 @@ static const MX_FAMILY families[F_COUNT] = {
      "ages (at most metrics.top_keys per policy).", 0},
     {"qshape_dominant_key_share", "gauge", "policy,kind,key",
      "A dominant key's share of its policy's watched queues, 0 to 1.", 0},
+    {"qshape_milter_counters_up", "gauge", "",
+     "1 when the milter's counters file was read; 0 when it could not be "
+     "(the other milter families are then left out).", 1},
     {"qshape_milter_start_time_seconds", "gauge", "",
      "When the milter's counters started (unix time).", 1},
     {"qshape_milter_sessions_total", "counter", "",
@@ -71,7 +74,7 @@ static const MX_FAMILY families[F_COUNT] = {
     {"qshape_milter_verdicts_total", "counter", "policy,action",
      "Verdicts per policy and action (tempfail, hold, log, accept).", 1},
     {"qshape_milter_failmode_total", "counter", "reason",
-     "Times the milter applied its fail mode, per reason.", 1},
+     "Times the milter began to apply its fail mode, per reason.", 1},
     {"qshape_milter_exemptions_total", "counter", "kind",
      "Messages an exemption let through, per kind of exemption.", 1},
 };
@@ -449,6 +452,10 @@ mx_format_milter(FILE *fp, const MX_MILTER *m)
 {
     size_t  i;
 
+    family(fp, F_MI_UP);
+    fprintf(fp, "%s %d\n", families[F_MI_UP].name, m != 0);
+    if (m == 0)
+	return ferror(fp) ? -1 : 0;
     family(fp, F_MI_START);
     fprintf(fp, "%s %" PRId64 "\n", families[F_MI_START].name,
 	    m->start_time);

@@ -381,7 +381,8 @@ cardinality(void **state)
     free(b);
 }
 
-/* The hook for the milter's counters module. */
+/* The milter's families from given values (mxct.h fills them from the
+ * counters file: test_mxct); NULL: only the up gauge, at 0. */
 static void
 milter_hook(void **state)
 {
@@ -394,10 +395,17 @@ milter_hook(void **state)
     MX_COUNT ex[2] = {{"network", 11}, {"sender", 0}};
     MX_MILTER m = {1700000000, 999, v, 3, fm, 1, ex, 2};
     char   *out;
+    size_t  len = 0;
+    FILE   *fp;
 
     (void) state;
     out = render(0, &m);
     assert_string_equal(out,
+	"# HELP qshape_milter_counters_up 1 when the milter's counters file "
+	"was read; 0 when it could not be (the other milter families are "
+	"then left out).\n"
+	"# TYPE qshape_milter_counters_up gauge\n"
+	"qshape_milter_counters_up 1\n"
 	"# HELP qshape_milter_start_time_seconds When the milter's counters "
 	"started (unix time).\n"
 	"# TYPE qshape_milter_start_time_seconds gauge\n"
@@ -413,8 +421,8 @@ milter_hook(void **state)
 	"qshape_milter_verdicts_total{policy=\"flood\",action=\"accept\"} 40\n"
 	"qshape_milter_verdicts_total{policy=\"sasl\\\"x\",action=\"hold\"} "
 	"7\n"
-	"# HELP qshape_milter_failmode_total Times the milter applied its "
-	"fail mode, per reason.\n"
+	"# HELP qshape_milter_failmode_total Times the milter began to apply "
+	"its fail mode, per reason.\n"
 	"# TYPE qshape_milter_failmode_total counter\n"
 	"qshape_milter_failmode_total{reason=\"stale\"} 2\n"
 	"# HELP qshape_milter_exemptions_total Messages an exemption let "
@@ -422,6 +430,17 @@ milter_hook(void **state)
 	"# TYPE qshape_milter_exemptions_total counter\n"
 	"qshape_milter_exemptions_total{kind=\"network\"} 11\n"
 	"qshape_milter_exemptions_total{kind=\"sender\"} 0\n");
+    free(out);
+    fp = open_memstream(&out, &len);
+    assert_non_null(fp);
+    assert_int_equal(mx_format_milter(fp, 0), 0);
+    assert_int_equal(fclose(fp), 0);
+    assert_string_equal(out,
+	"# HELP qshape_milter_counters_up 1 when the milter's counters file "
+	"was read; 0 when it could not be (the other milter families are "
+	"then left out).\n"
+	"# TYPE qshape_milter_counters_up gauge\n"
+	"qshape_milter_counters_up 0\n");
     free(out);
 }
 
@@ -434,7 +453,7 @@ families_table(void **state)
 
     (void) state;
     f = mx_families(&n);
-    assert_int_equal(n, 23);
+    assert_int_equal(n, 24);
     for (i = 0; i < n; i++) {
 	len = strlen(f[i].name);
 	assert_int_equal(strncmp(f[i].name, "qshape_", 7), 0);
