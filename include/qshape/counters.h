@@ -28,7 +28,7 @@
 
 #define QS_CT_MAGIC		0x31435351u	/* "QSC1" */
 #define QS_CT_VERSION_MAJOR	1
-#define QS_CT_VERSION_MINOR	0
+#define QS_CT_VERSION_MINOR	1	/* 1: QS_CT_POLICY verdict[] */
 
 #define QS_CT_NSLOTS		4096	/* key slots, a power of two */
 #define QS_CT_NPOLICIES		256	/* policy slots, a power of two */
@@ -89,7 +89,15 @@ typedef struct QS_CT_POLICY {
 					 * asked for (action or local_action) */
     uint64_t done[QS_NACTIONS];		/* the same, by what the milter did */
     uint64_t dry_run;			/* matches under dry_run */
-    uint64_t reserved[7];
+    /* Minor 1. */
+    uint64_t verdict[QS_NACTIONS];	/* matches by verdict, as the metrics
+					 * name it: [QS_ACTION_TEMPFAIL],
+					 * [QS_ACTION_HOLD] done; [QS_ACTION_LOG]
+					 * accepted, only logged (action log,
+					 * or dry_run); [QS_ACTION_ACCEPT]
+					 * accepted as the policy asked
+					 * (local_action accept) */
+    uint64_t reserved[3];
 } QS_CT_POLICY;
 
 typedef struct QS_CT_HEADER {

@@ -18,6 +18,8 @@
  *   QS_KEY    key[nkeys]             every table's rows, top-N by count
  *   QS_THROTTLE throttle[nthrottle]  keys in the throttled state
  *   uint32_t  index[nindex]          hash index over throttle[], 0 = empty
+ *   QS_POLICY policy[QS_MAX_POLICIES] the scanner's policies and their
+ *                                    counters (major 3), npolicy used
  */
 #ifndef QSHAPE_SUMMARY_H
 #define QSHAPE_SUMMARY_H
@@ -25,13 +27,14 @@
 #include <stdint.h>
 
 #define QS_MAGIC		0x314d5351u	/* "QSM1" */
-#define QS_VERSION_MAJOR	2
-#define QS_VERSION_MINOR	1	/* 1: QS_BODY stats */
+#define QS_VERSION_MAJOR	3	/* 3: policy[] */
+#define QS_VERSION_MINOR	0
 
 #define QS_MAX_QUEUES		8	/* incoming active deferred hold ... */
 #define QS_MAX_BUCKETS		16	/* age buckets, without the total */
 #define QS_KEY_BYTES		256	/* key text, NUL-padded */
 #define QS_NAME_BYTES		32	/* queue and policy names */
+#define QS_MAX_POLICIES		64	/* policy[] slots (QC_MAX_POLICIES) */
 
 /* Kinds of key.  The order is part of the layout. */
 enum {
@@ -106,6 +109,26 @@ typedef struct QS_THROTTLE {
     uint64_t reserved[6];		/* for minor versions */
 } QS_THROTTLE;
 
+/*
+ * A policy of the scanner's configuration, in config order, with the
+ * counters the scanner keeps per policy.  The counters start at zero when
+ * the scanner starts (QS_STATS start_time) and carry over a reload for a
+ * policy that keeps its name.
+ */
+typedef struct QS_POLICY {
+    char    name[QS_NAME_BYTES];	/* NUL-padded */
+    uint64_t digest;			/* of its settings (QC_POLICY) */
+    uint8_t kind;			/* QS_KEY_* */
+    uint8_t action;			/* QS_ACTION_* */
+    uint16_t reserved0;
+    uint32_t throttled;			/* keys in the throttled state at
+					 * this publication (throttle[] may
+					 * hold fewer: max_throttle) */
+    uint64_t throttle_enters;		/* keys that entered the state */
+    uint64_t throttle_leaves;		/* keys that left it */
+    uint64_t reserved[6];		/* for minor versions */
+} QS_POLICY;
+
 /* Why a key is throttled (qshape-milter.conf(5), Release): each alone
  * keeps it.  Minor 1; 0 in a minor 0 summary. */
 #define QS_KEPT_QUEUE		0x1	/* total, count, share at release */
@@ -164,7 +187,8 @@ typedef struct QS_STATS {
     uint64_t reconciles;		/* complete rescans */
     uint64_t reconcile_ns;		/* time in them, CLOCK_MONOTONIC ns */
     uint64_t throttle_enters;		/* keys that entered the throttled
-					 * state, all policies */
+					 * state, all policies (per policy:
+					 * QS_POLICY) */
     uint64_t throttle_leaves;		/* keys that left it */
 } QS_STATS;
 
@@ -192,13 +216,16 @@ typedef struct QS_BODY {
     uint64_t off_key;
     uint64_t off_throttle;
     uint64_t off_index;
-    uint64_t reserved[7];		/* for minor versions: new fields go
+    uint64_t off_policy;		/* major 3 */
+    uint32_t npolicy;			/* entries used in policy[] */
+    uint32_t reserved1;
+    uint64_t reserved[5];		/* for minor versions: new fields go
 					 * at the start */
     QS_STATS stats;			/* minor 1: the last 8 words of what
 					 * was reserved[15] */
 } QS_BODY;
 
 /* A minor version only uses reserved space: the body keeps its size. */
-_Static_assert(sizeof(QS_BODY) == 232, "QS_BODY size of major 2");
+_Static_assert(sizeof(QS_BODY) == 232, "QS_BODY size of major 3");
 
 #endif

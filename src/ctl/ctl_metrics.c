@@ -6,12 +6,13 @@
  *
  * The policies are this configuration's, their watched queues found in
  * the summary by name (the scanner's queue order may differ).  The
- * milter's families are not printed here yet: they come with the milter's
- * counters module, through mx_format_milter().
+ * milter's families follow, from counters_file (mxct.h); when it cannot
+ * be read, qshape_milter_counters_up 0 and one line on stderr say so.
  *
  * Exit status: 0, 1 no summary (or unreadable, or a bad configuration),
  * 2 usage.  A stale summary is printed as it is: its heartbeat timestamp
- * says how old it is, and the alerting rules judge it.
+ * says how old it is, and the alerting rules judge it.  An unreadable
+ * counters file is not an error of the command (the gauge says it).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "conf.h"
 #include "mem.h"
 #include "metrics.h"
+#include "mxct.h"
 #include "sumview.h"
 #include "ctl.h"
 #include "daemon.h"
@@ -56,6 +58,28 @@ policies(const QC_CONFIG *cf, const void *body)
 		p[i].queue_mask |= 1u << q;
     }
     return p;
+}
+
+/* The milter's families; a file that cannot be read is one line on
+ * stderr.  0, or -1 when stdout failed. */
+static int
+milter_metrics(const char *path)
+{
+    CT_R   *r = ct_reader_create();
+    char    err[512];
+    int     rc;
+
+    if (r == 0) {
+	fprintf(stderr, "qshapectl metrics: out of memory\n");
+	return -1;
+    }
+    rc = mxct_write(stdout, r, path, err, sizeof(err));
+    if (rc == 1)
+	fprintf(stderr, "qshapectl metrics: warning: counters %s: %s: the "
+		"milter's families are left out "
+		"(qshape_milter_counters_up 0)\n", path, err);
+    ct_reader_destroy(r);
+    return rc < 0 ? -1 : 0;
 }
 
 int
@@ -105,6 +129,8 @@ ctl_metrics(int argc, char **argv)
     in = (MX_INPUT) {s.body, s.heartbeat, pol, s.cf->npolicies,
 		     (uint32_t) s.cf->metrics.top_keys};
     rc = mx_format_summary(stdout, &in);
+    if (rc == 0)
+	rc = milter_metrics(s.cf->counters_file);
     if (fflush(stdout) != 0)
 	rc = -1;
     free(pol);

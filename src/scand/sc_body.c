@@ -133,6 +133,33 @@ build_throttle(const SC_BODY_IN *in, const SC_BODY_OUT *out)
     return s->n - n;
 }
 
+/* The policies, config order, with their counters and throttled keys
+ * (all of the state's, published or not). */
+static void
+build_policies(const SC_BODY_IN *in, const SC_BODY_OUT *out)
+{
+    const SC_CONF *c = in->conf;
+    size_t  n = c->npolicy < QS_MAX_POLICIES ? c->npolicy : QS_MAX_POLICIES;
+    size_t  p, i;
+
+    for (p = 0; p < n; p++) {
+	QS_POLICY *q = &out->policy[p];
+
+	snprintf(q->name, sizeof(q->name), "%s", c->policy[p].th.name);
+	q->digest = c->policy[p].digest;
+	q->kind = (uint8_t) c->policy[p].th.kind;
+	q->action = (uint8_t) c->policy[p].th.action;
+	if (in->stats) {
+	    q->throttle_enters = in->stats->policy_enters[p];
+	    q->throttle_leaves = in->stats->policy_leaves[p];
+	}
+    }
+    for (i = 0; i < in->state->n; i++)
+	if ((size_t) in->state->entry[i].policy < n)
+	    out->policy[in->state->entry[i].policy].throttled++;
+    out->body->npolicy = (uint32_t) n;
+}
+
 size_t
 sc_body_build(const SC_BODY_IN *in, const SC_BODY_OUT *out)
 {
@@ -142,6 +169,7 @@ sc_body_build(const SC_BODY_IN *in, const SC_BODY_OUT *out)
 
     build_counts(in, out, in->now.wall_ms / 1000);
     left = build_throttle(in, out);
+    build_policies(in, out);
     b->published = in->now.wall_ms / 1000;
     b->published_ns = (in->now.wall_ms % 1000) * 1000000;
     b->last_reconcile = in->last_reconcile;

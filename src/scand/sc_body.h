@@ -11,8 +11,10 @@
  * keys with their policy's name, action and digest, since and hold_until
  * turned from the state's monotonic milliseconds into wall seconds at
  * 'now' (th_wall()), what kept each throttled (QS_KEPT_*) and the
- * milter's latest match of it (wall ms); published, last_reconcile, the
- * geometry, policies_digest and the scanner's counters (QS_STATS).  It
+ * milter's latest match of it (wall ms); the policies in config order
+ * (name, digest, kind, action, keys throttled, throttle transitions:
+ * QS_POLICY); published, last_reconcile, the geometry, policies_digest
+ * and the scanner's counters (QS_STATS).  It
  * leaves the QS_BODY offsets and serial alone (the shm writer's), and
  * expects the parts zeroed (shm_writer_clear()), as
  * strings are NUL-padded.
@@ -50,6 +52,7 @@ typedef struct SC_BODY_OUT {
     uint32_t max_keys;			/* >= conf->top_keys * QS_NKEYKINDS */
     QS_THROTTLE *throttle;		/* [max_throttle] */
     uint32_t max_throttle;
+    QS_POLICY *policy;			/* [QS_MAX_POLICIES] */
 } SC_BODY_OUT;
 
 /* Build the body.  Returns how many throttled keys did not fit in

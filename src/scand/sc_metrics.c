@@ -1,7 +1,10 @@
 /*
- * sc_metrics - the scanner's metrics: the summary it published, in the
- * Prometheus text format (metrics.h), to a stream or atomically to
- * node_exporter's textfile.  See scanner.h.
+ * sc_metrics - the scanner's metrics: the summary it published and the
+ * milter's counters (mxct.h), in the Prometheus text format (metrics.h),
+ * to a stream or atomically to node_exporter's textfile.  See scanner.h.
+ *
+ * A counters file that cannot be read gives qshape_milter_counters_up 0
+ * and is logged when that starts and when it ends, not every interval.
  *
  * The body is read back as every reader reads it (shm_reader_attach()
  * and a consistent copy), so the textfile says what "qshapectl metrics"
@@ -17,9 +20,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "mxct.h"
 #include "scanner_int.h"
+
+/* The milter's families, when the scanner knows its counters file. */
+static int
+milter_metrics(SCANNER *sc, FILE *fp)
+{
+    char    err[512];
+    int     rc;
+
+    if (sc->counters == 0)
+	return 0;
+    rc = mxct_write(fp, sc->counters, sc->conf.counters_file, err,
+		    sizeof(err));
+    if (rc == 1 && !sc->metrics_ct_bad)
+	log_warnx("counters %s: %s: no milter metrics until it can be read "
+		  "(qshape_milter_counters_up 0)", sc->conf.counters_file,
+		  err);
+    else if (rc == 0 && sc->metrics_ct_bad)
+	log_info("counters %s: milter metrics again",
+		 sc->conf.counters_file);
+    if (rc >= 0)
+	sc->metrics_ct_bad = rc;
+    return rc < 0 ? -1 : 0;
+}
 
 int
 sc_metrics(SCANNER *sc, FILE *fp, uint32_t top_keys)
@@ -44,6 +72,8 @@ sc_metrics(SCANNER *sc, FILE *fp, uint32_t top_keys)
     in = (MX_INPUT) {body, shm_reader_heartbeat(r), pol, sc->conf.npolicy,
 		     top_keys};
     rc = mx_format_summary(fp, &in);
+    if (rc == 0)
+	rc = milter_metrics(sc, fp);
 out:
     shm_reader_close(r);
     free(body);

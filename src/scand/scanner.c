@@ -84,6 +84,15 @@ sc_inherit(SCANNER *to, const SCANNER *from)
     TH_STATE *st = &to->state;
 
     to->stats = from->stats;
+    memset(to->stats.policy_enters, 0, sizeof(to->stats.policy_enters));
+    memset(to->stats.policy_leaves, 0, sizeof(to->stats.policy_leaves));
+    for (p = 0; p < to->conf.npolicy && p < QS_MAX_POLICIES; p++)
+	for (i = 0; i < from->conf.npolicy && i < QS_MAX_POLICIES; i++)
+	    if (strcmp(to->th[p].name, from->th[i].name) == 0) {
+		to->stats.policy_enters[p] = from->stats.policy_enters[i];
+		to->stats.policy_leaves[p] = from->stats.policy_leaves[i];
+		break;
+	    }
     for (i = 0; i < from->state.n; i++) {
 	const TH_ENTRY *e = &from->state.entry[i];
 	const TH_POLICY *was = &from->th[e->policy];
@@ -168,6 +177,8 @@ log_changes(SCANNER *sc, const TH_STATE *old, const TH_STATE *new)
 
 	if (!th_find(old, e->policy, e->key, e->len)) {
 	    sc->stats.throttle_enters++;
+	    if (e->policy >= 0 && e->policy < QS_MAX_POLICIES)
+		sc->stats.policy_enters[e->policy]++;
 	    log_info("throttle on: policy=%s key=%s:%s count=%u total=%u "
 		     "share=%.2f kept=%s", p->th.name,
 		     qs_kind_name(p->th.kind), e->key, e->count, e->total,
@@ -181,6 +192,8 @@ log_changes(SCANNER *sc, const TH_STATE *old, const TH_STATE *new)
 
 	if (!th_find(new, e->policy, e->key, e->len)) {
 	    sc->stats.throttle_leaves++;
+	    if (e->policy >= 0 && e->policy < QS_MAX_POLICIES)
+		sc->stats.policy_leaves[e->policy]++;
 	    log_info("throttle off: policy=%s key=%s:%s: min_hold_time over, "
 		     "no pressure for pressure_time, and the queue no longer "
 		     "calls for it", p->th.name, qs_kind_name(p->th.kind),
@@ -295,7 +308,8 @@ sc_publish(SCANNER *sc, SC_TIME now)
 		       sc->last_reconcile, &sc->stats};
     out = (SC_BODY_OUT) {body, shm_body_queue(body), shm_body_table(body),
 			 shm_body_key(body), sc->conf.top_keys * QS_NKEYKINDS,
-			 shm_body_throttle(body), sc->conf.max_throttled};
+			 shm_body_throttle(body), sc->conf.max_throttled,
+			 shm_body_policy(body)};
     if ((left = sc_body_build(&in, &out)) > 0)
 	log_warnx("throttle: %zu keys throttled, only %u published "
 		  "(scanner.max_throttled)", sc->state.n,

@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "qshape/summary.h"
 #include "index.h"
 #include "throttle.h"
 
@@ -89,6 +90,9 @@ typedef struct SC_STATS {
     uint64_t reconcile_ns;		/* time in reconciles, monotonic */
     uint64_t throttle_enters;		/* keys that entered the state */
     uint64_t throttle_leaves;		/* keys that left it */
+    uint64_t policy_enters[QS_MAX_POLICIES];	/* the same per policy,
+						 * indexed like conf.policy */
+    uint64_t policy_leaves[QS_MAX_POLICIES];
 } SC_STATS;
 
 typedef struct SCANNER SCANNER;
@@ -100,7 +104,8 @@ extern void sc_destroy(SCANNER *);
  * Carry the throttle state of a scanner being replaced (a reload) over to
  * its successor, for the policies that keep their name and key: a reload
  * must not release a key before its min_hold_time.  The counters
- * (SC_STATS) carry over too, so the metrics do not reset on a reload.
+ * (SC_STATS) carry over too, so the metrics do not reset on a reload; a
+ * policy's own counters follow its name (a new policy starts at zero).
  * Call before the new scanner's first sc_publish().
  */
 extern void sc_inherit(SCANNER *to, const SCANNER *from);
@@ -130,7 +135,9 @@ extern void sc_stats(const SCANNER *, SC_STATS *);
 
 /*
  * sc_metrics.c: the published summary in the Prometheus text format
- * (metrics.h), at most top_keys key series per policy; 0, or -1 when it
+ * (metrics.h), at most top_keys key series per policy, then the milter's
+ * families from counters_file (mxct.h; an unreadable file is
+ * qshape_milter_counters_up 0, logged once); 0, or -1 when the summary
  * could not be read or fp failed.  sc_metrics_write() writes it to path
  * atomically (a temporary file in its directory, fsync, rename), mode
  * 0644; 0, or -1 and why in err.

@@ -42,6 +42,7 @@ struct SCANNER {
     int64_t deadline_ms;		/* th_next_deadline() of the state */
     CT_R   *counters;			/* a copy of the milter's counters */
     int     counters_bad;		/* the last read failed (logged) */
+    int     metrics_ct_bad;		/* the same, for the metrics */
     GONE   *gone;
     size_t  ngone;
     size_t  gone_cap;

@@ -27,7 +27,7 @@
 #define QC_DEFAULT_PATH	"/etc/qshape-milter/qshape-milter.conf"
 
 #define QC_MAX_QUEUES	8		/* scanner.queues */
-#define QC_MAX_POLICIES	64
+#define QC_MAX_POLICIES	QS_MAX_POLICIES	/* 64: each has its summary slot */
 #define QC_NAME_MAX	31		/* policy names: [A-Za-z0-9_-]{1,31} */
 #define QC_MAX_TOP_KEYS	3000		/* scanner.top_keys */
 #define QC_MAX_THROTTLED 16384		/* scanner.max_throttled */

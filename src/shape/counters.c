@@ -227,6 +227,7 @@ ct_writer_open(const char *path, long gid, int *reused, char *err,
     fd = open_checked(path, (long) geteuid(), O_RDWR, &st, 0, 0);
     if (fd >= 0 && (pread(fd, &h, sizeof(h), 0) != (ssize_t) sizeof(h)
 		    || h.writer_uid != (uint32_t) geteuid()
+		    || h.minor < QS_CT_VERSION_MINOR
 		    || ct_header_check(&h, (uint64_t) st.st_size, 0, 0) < 0)) {
 	close(fd);
 	fd = -1;
@@ -384,6 +385,13 @@ key_slot(CT_W *w, const CT_MATCH *m, int64_t now)
     return 0;
 }
 
+int
+ct_verdict(int asked, int done)
+{
+    return done == QS_ACTION_ACCEPT && asked != QS_ACTION_ACCEPT ?
+	QS_ACTION_LOG : done;
+}
+
 void
 ct_count_match(CT_W *w, const CT_MATCH *m, int64_t now)
 {
@@ -395,8 +403,10 @@ ct_count_match(CT_W *w, const CT_MATCH *m, int64_t now)
     if ((p = policy_slot(w, m->digest, m->policy)) != 0) {
 	if (m->asked >= 0 && m->asked < QS_NACTIONS)
 	    add(&p->asked[m->asked]);
-	if (m->done >= 0 && m->done < QS_NACTIONS)
+	if (m->done >= 0 && m->done < QS_NACTIONS) {
 	    add(&p->done[m->done]);
+	    add(&p->verdict[ct_verdict(m->asked, m->done)]);
+	}
 	if (m->dry_run)
 	    add(&p->dry_run);
     }
@@ -483,4 +493,10 @@ const QS_CT_HEADER *
 ct_header(const CT_R *r)
 {
     return r && r->full ? (const QS_CT_HEADER *) r->buf : 0;
+}
+
+const QS_CT_POLICY *
+ct_policies(const CT_R *r)
+{
+    return r && r->full ? POLICIES(r->buf) : 0;
 }

@@ -13,8 +13,10 @@
  * milter makes the directory while still root (ct_dir_prepare()), or
  * systemd does (RuntimeDirectory=).  ct_writer_open() reuses the file it
  * finds there when it is the milter's own, of this layout and of this
- * boot, and counts on (generation + 1, started now): counts survive a
- * restart of the milter.  Otherwise it makes a new one (FILE.tmp.PID,
+ * boot, of this minor version or a later one, and counts on
+ * (generation + 1, started now): counts survive a restart of the milter.
+ * Otherwise (no file, another boot, an older minor version whose file
+ * lacks counters this one keeps) it makes a new one (FILE.tmp.PID,
  * O_EXCL|O_NOFOLLOW, mode 0640, fully allocated, renamed over FILE):
  * counts start from zero, created and generation 1 say so.
  *
@@ -121,5 +123,13 @@ extern int64_t ct_last(const CT_R *, uint64_t digest, int kind,
 
 /* The copy's header, or NULL when it is empty. */
 extern const QS_CT_HEADER *ct_header(const CT_R *);
+
+/* The copy's policy table (QS_CT_NPOLICIES entries, free ones with digest
+ * 0), or NULL when it is empty. */
+extern const QS_CT_POLICY *ct_policies(const CT_R *);
+
+/* The verdict a match is counted under in QS_CT_POLICY verdict[]: what
+ * was done, but LOG for an accept the policy did not ask for. */
+extern int ct_verdict(int asked, int done);
 
 #endif

@@ -18,7 +18,7 @@ enum {
     F_SC_START, F_FILES, F_RECONCILES, F_RECONCILE_SECONDS, F_TRANSITIONS,
     F_MESSAGES, F_QUEUE, F_QUEUE_AGE, F_DISTINCT,
     F_THROTTLED, F_THR_MESSAGES, F_THR_SHARE, F_DOM_MESSAGES, F_DOM_SHARE,
-    F_MI_START, F_MI_SESSIONS, F_MI_VERDICTS, F_MI_FAILMODE, F_MI_EXEMPT,
+    F_MI_UP, F_MI_START, F_MI_SESSIONS, F_MI_VERDICTS, F_MI_FAILMODE, F_MI_EXEMPT,
     F_COUNT
 };
 
@@ -40,8 +40,9 @@ static const MX_FAMILY families[F_COUNT] = {
      "Complete rescans of the queue.", 0},
     {"qshape_scanner_reconcile_seconds_total", "counter", "",
      "Time spent in rescans of the queue.", 0},
-    {"qshape_throttle_transitions_total", "counter", "direction",
-     "Keys that entered or left the throttled state, all policies.", 0},
+    {"qshape_throttle_transitions_total", "counter", "policy,direction",
+     "Keys that entered or left the throttled state, per policy of the "
+     "scanner's configuration.", 0},
     {"qshape_messages", "gauge", "",
      "Messages the scanner has indexed, all queues.", 0},
     {"qshape_queue_messages", "gauge", "queue",
@@ -63,6 +64,9 @@ static const MX_FAMILY families[F_COUNT] = {
      "ages (at most metrics.top_keys per policy).", 0},
     {"qshape_dominant_key_share", "gauge", "policy,kind,key",
      "A dominant key's share of its policy's watched queues, 0 to 1.", 0},
+    {"qshape_milter_counters_up", "gauge", "",
+     "1 when the milter's counters file was read; 0 when it could not be "
+     "(the other milter families are then left out).", 1},
     {"qshape_milter_start_time_seconds", "gauge", "",
      "When the milter's counters started (unix time).", 1},
     {"qshape_milter_sessions_total", "counter", "",
@@ -70,7 +74,7 @@ static const MX_FAMILY families[F_COUNT] = {
     {"qshape_milter_verdicts_total", "counter", "policy,action",
      "Verdicts per policy and action (tempfail, hold, log, accept).", 1},
     {"qshape_milter_failmode_total", "counter", "reason",
-     "Times the milter applied its fail mode, per reason.", 1},
+     "Times the milter began to apply its fail mode, per reason.", 1},
     {"qshape_milter_exemptions_total", "counter", "kind",
      "Messages an exemption let through, per kind of exemption.", 1},
 };
@@ -143,6 +147,8 @@ format_heads(FILE *fp, const MX_INPUT *in)
 {
     const QS_BODY *b = in->body;
     const QS_STATS *s = &b->stats;
+    const QS_POLICY *pol = shm_body_policy(in->body);
+    uint32_t i;
 
     family(fp, F_HEARTBEAT);
     fprintf(fp, "%s %" PRId64 "\n", families[F_HEARTBEAT].name,
@@ -155,7 +161,7 @@ format_heads(FILE *fp, const MX_INPUT *in)
 	    b->last_reconcile);
     family(fp, F_PUBLICATIONS);
     fprintf(fp, "%s %" PRIu64 "\n", families[F_PUBLICATIONS].name, b->serial);
-    if (s->start_time == 0)		/* a minor-0 scanner: no counters */
+    if (s->start_time == 0)		/* a body built without counters */
 	return;
     family(fp, F_SC_START);
     fprintf(fp, "%s %" PRId64 "\n", families[F_SC_START].name, s->start_time);
@@ -174,10 +180,17 @@ format_heads(FILE *fp, const MX_INPUT *in)
 	    families[F_RECONCILE_SECONDS].name,
 	    s->reconcile_ns / 1000000000u, s->reconcile_ns % 1000000000u);
     family(fp, F_TRANSITIONS);
-    fprintf(fp, "%s{direction=\"enter\"} %" PRIu64 "\n"
-	    "%s{direction=\"leave\"} %" PRIu64 "\n",
-	    families[F_TRANSITIONS].name, s->throttle_enters,
-	    families[F_TRANSITIONS].name, s->throttle_leaves);
+    for (i = 0; i < b->npolicy && i < QS_MAX_POLICIES; i++) {
+	static const char *const dir[2] = {"enter", "leave"};
+	int     d;
+
+	for (d = 0; d < 2; d++) {
+	    fprintf(fp, "%s{policy=\"", families[F_TRANSITIONS].name);
+	    label_field(fp, pol[i].name, sizeof(pol[i].name));
+	    fprintf(fp, "\",direction=\"%s\"} %" PRIu64 "\n", dir[d],
+		    d ? pol[i].throttle_leaves : pol[i].throttle_enters);
+	}
+    }
 }
 
 static void
@@ -439,6 +452,10 @@ mx_format_milter(FILE *fp, const MX_MILTER *m)
 {
     size_t  i;
 
+    family(fp, F_MI_UP);
+    fprintf(fp, "%s %d\n", families[F_MI_UP].name, m != 0);
+    if (m == 0)
+	return ferror(fp) ? -1 : 0;
     family(fp, F_MI_START);
     fprintf(fp, "%s %" PRId64 "\n", families[F_MI_START].name,
 	    m->start_time);

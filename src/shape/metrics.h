@@ -21,9 +21,11 @@
  * and clients may hold, become the four characters \xNN (the value keeps
  * a literal backslash), so every value is valid UTF-8.
  *
- * Counters reset when the process that counts starts (the scanner
- * carries its own over a reload); each set has a start-time gauge, as
- * process_start_time_seconds, and rate() handles the reset.
+ * Counters reset when their home starts: the scanner's when the scanner
+ * starts (it carries them over a reload), the milter's when its counters
+ * file is made (it survives milter restarts in one boot: counters.h);
+ * each set has a start-time gauge, as process_start_time_seconds, and
+ * rate() handles the reset.
  *
  * Nothing returned is allocated; the caller owns every input.
  */
@@ -76,9 +78,8 @@ typedef struct MX_INPUT {
  */
 extern int mx_format_summary(FILE *fp, const MX_INPUT *);
 
-/* The milter's counters: the hook for its counters module, which fills
- * this from wherever they live.  Names and label values are the
- * caller's; they are escaped here. */
+/* The milter's counters (mxct.h translates the counters file).  Names
+ * and label values are the caller's; they are escaped here. */
 typedef struct MX_COUNT {
     const char *label;			/* the label's value */
     uint64_t value;
@@ -101,7 +102,10 @@ typedef struct MX_MILTER {
     size_t  nexempt;
 } MX_MILTER;
 
-/* The milter's families.  Returns 0, or -1 when fp failed. */
+/* The milter's families, qshape_milter_counters_up 1 first; NULL: the
+ * counters could not be read, only qshape_milter_counters_up 0.  mxct.h
+ * fills an MX_MILTER from the counters file.  Returns 0, or -1 when fp
+ * failed. */
 extern int mx_format_milter(FILE *fp, const MX_MILTER *);
 
 /* A label value as the exposition writes it, between the quotes. */

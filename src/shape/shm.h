@@ -70,7 +70,7 @@
  * multiple of 8 bytes, each copy 64-byte aligned in the file):
  *   QS_BODY, queue[QS_MAX_QUEUES], table[QS_NKEYKINDS], key[max_keys],
  *   throttle[max_throttle], index[nindex], nindex = the next power of two
- *   >= 2 * max_throttle (at least 1).
+ *   >= 2 * max_throttle (at least 1), policy[QS_MAX_POLICIES].
  * The geometry is a function of (max_keys, max_throttle) only; a reader
  * recomputes it and refuses a file that disagrees.
  *
@@ -277,5 +277,6 @@ extern QS_TABLE *shm_body_table(const void *body);
 extern QS_KEY *shm_body_key(const void *body);
 extern QS_THROTTLE *shm_body_throttle(const void *body);
 extern uint32_t *shm_body_index(const void *body);
+extern QS_POLICY *shm_body_policy(const void *body);
 
 #endif

@@ -27,6 +27,7 @@ typedef struct SHM_LAYOUT {
     uint32_t max_throttle;
     uint32_t nindex;
     uint64_t off_queue, off_table, off_key, off_throttle, off_index;
+    uint64_t off_policy;
     uint64_t body_size;
     uint64_t body_offset[2];
     uint64_t segment_size;

@@ -22,6 +22,7 @@ _Static_assert(sizeof(QS_HEADER) % 8 == 0, "QS_HEADER size");
 _Static_assert(sizeof(QS_BODY) % 8 == 0, "QS_BODY size");
 _Static_assert(sizeof(QS_THROTTLE) % 8 == 0, "QS_THROTTLE size");
 _Static_assert(sizeof(QS_KEY) % 8 == 0, "QS_KEY size");
+_Static_assert(sizeof(QS_POLICY) % 8 == 0, "QS_POLICY size");
 _Static_assert(offsetof(QS_HEADER, seq) % 8 == 0, "seq alignment");
 _Static_assert(offsetof(QS_HEADER, latch) % 8 == 0, "latch alignment");
 _Static_assert(offsetof(QS_HEADER, heartbeat) % 8 == 0, "heartbeat");
@@ -145,6 +146,8 @@ shm_layout(SHM_LAYOUT *l, uint32_t max_keys, uint32_t max_throttle)
     off = ALIGN(off + (uint64_t) max_throttle * sizeof(QS_THROTTLE), 8);
     l->off_index = off;
     off = ALIGN(off + (uint64_t) l->nindex * sizeof(uint32_t), 8);
+    l->off_policy = off;
+    off = ALIGN(off + QS_MAX_POLICIES * sizeof(QS_POLICY), 8);
     l->body_size = off;
     if (l->body_size > SHM_MAX_BODY)
 	return -1;
@@ -171,6 +174,7 @@ shm_stamp_layout(QS_BODY *b, const SHM_LAYOUT *l)
     b->off_key = l->off_key;
     b->off_throttle = l->off_throttle;
     b->off_index = l->off_index;
+    b->off_policy = l->off_policy;
 }
 
 /* A body's frame against the layout: 0 good, -1 not. */
@@ -181,10 +185,11 @@ shm_body_check(const QS_BODY *b, const QS_TABLE *t, const SHM_LAYOUT *l)
 
     if (b->off_queue != l->off_queue || b->off_table != l->off_table
 	|| b->off_key != l->off_key || b->off_throttle != l->off_throttle
-	|| b->off_index != l->off_index)
+	|| b->off_index != l->off_index || b->off_policy != l->off_policy)
 	return -1;
     if (b->nqueues > QS_MAX_QUEUES || b->nbuckets > QS_MAX_BUCKETS
-	|| b->nkeys > l->max_keys || b->nthrottle > l->max_throttle)
+	|| b->nkeys > l->max_keys || b->nthrottle > l->max_throttle
+	|| b->npolicy > QS_MAX_POLICIES)
 	return -1;
     for (k = 0; k < QS_NKEYKINDS; k++)
 	if (t[k].first > b->nkeys || t[k].nrows > b->nkeys - t[k].first)
@@ -265,4 +270,10 @@ uint32_t *
 shm_body_index(const void *b)
 {
     return (uint32_t *) PART(b, off_index);
+}
+
+QS_POLICY *
+shm_body_policy(const void *b)
+{
+    return (QS_POLICY *) PART(b, off_policy);
 }

@@ -127,6 +127,51 @@ survives_restart(void **state)
     ct_reader_destroy(r);
 }
 
+/* A file of an older minor version lacks counters this milter keeps
+ * (verdict[]): replaced, counts start again (generation 1, created now);
+ * one of this minor version is reused. */
+static void
+older_minor_replaced(void **state)
+{
+    CT_W   *w = writer(0);
+    uint16_t minor = QS_CT_VERSION_MINOR - 1;
+    int     fd;
+
+    (void) state;
+    ct_count(w, CT_SESSIONS);
+    ct_writer_close(w);
+    fd = open(name, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, &minor, sizeof(minor),
+			    offsetof(QS_CT_HEADER, minor)), sizeof(minor));
+    close(fd);
+    w = writer(0);
+    assert_int_equal(ct_writer_generation(w), 1);
+    ct_writer_close(w);
+    w = writer(1);
+    assert_int_equal(ct_writer_generation(w), 2);
+    ct_writer_close(w);
+}
+
+/* The verdict a match counts under: LOG for an accept not asked for. */
+static void
+verdict_of_match(void **state)
+{
+    (void) state;
+    assert_int_equal(ct_verdict(QS_ACTION_TEMPFAIL, QS_ACTION_TEMPFAIL),
+		     QS_ACTION_TEMPFAIL);
+    assert_int_equal(ct_verdict(QS_ACTION_HOLD, QS_ACTION_HOLD),
+		     QS_ACTION_HOLD);
+    assert_int_equal(ct_verdict(QS_ACTION_LOG, QS_ACTION_ACCEPT),
+		     QS_ACTION_LOG);
+    assert_int_equal(ct_verdict(QS_ACTION_TEMPFAIL, QS_ACTION_ACCEPT),
+		     QS_ACTION_LOG);		/* dry_run */
+    assert_int_equal(ct_verdict(QS_ACTION_HOLD, QS_ACTION_ACCEPT),
+		     QS_ACTION_LOG);		/* dry_run */
+    assert_int_equal(ct_verdict(QS_ACTION_ACCEPT, QS_ACTION_ACCEPT),
+		     QS_ACTION_ACCEPT);		/* local_action accept */
+}
+
 /* A file of another layout is replaced, and counts start again. */
 static void
 foreign_file_replaced(void **state)
@@ -267,6 +312,9 @@ main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(count_and_read, setup, teardown),
 	cmocka_unit_test_setup_teardown(survives_restart, setup, teardown),
+	cmocka_unit_test_setup_teardown(older_minor_replaced, setup,
+					teardown),
+	cmocka_unit_test(verdict_of_match),
 	cmocka_unit_test_setup_teardown(foreign_file_replaced, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(reader_refuses, setup, teardown),

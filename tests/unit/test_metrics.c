@@ -25,7 +25,8 @@
 
 #define ROUND8(n) (((n) + 7) & ~(size_t) 7)
 
-/* A zeroed body with room for nk keys and nt throttle entries. */
+/* A zeroed body with room for nk keys, nt throttle entries and every
+ * policy (no index). */
 static QS_BODY *
 make_body(uint32_t nk, uint32_t nt)
 {
@@ -33,7 +34,8 @@ make_body(uint32_t nk, uint32_t nt)
     size_t  ot = ROUND8(oq + QS_MAX_QUEUES * sizeof(QS_QUEUE));
     size_t  ok = ROUND8(ot + QS_NKEYKINDS * sizeof(QS_TABLE));
     size_t  oth = ROUND8(ok + nk * sizeof(QS_KEY));
-    size_t  len = oth + nt * sizeof(QS_THROTTLE);
+    size_t  op = ROUND8(oth + nt * sizeof(QS_THROTTLE));
+    size_t  len = op + QS_MAX_POLICIES * sizeof(QS_POLICY);
     QS_BODY *b = calloc(1, len + 8);
 
     assert_non_null(b);
@@ -41,8 +43,23 @@ make_body(uint32_t nk, uint32_t nt)
     b->off_table = ot;
     b->off_key = ok;
     b->off_throttle = oth;
-    b->off_index = len;
+    b->off_index = op;
+    b->off_policy = op;
     return b;
+}
+
+/* The scanner's policy i with its transition counters. */
+static void
+set_policy(QS_BODY *b, uint32_t i, const char *name, uint64_t enters,
+	   uint64_t leaves)
+{
+    QS_POLICY *p = &shm_body_policy(b)[i];
+
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->throttle_enters = enters;
+    p->throttle_leaves = leaves;
+    if (b->npolicy <= i)
+	b->npolicy = i + 1;
 }
 
 static void
@@ -188,6 +205,9 @@ summary_exact(void **state)
     add_throttle(b, "flood", QS_KEY_SENDER_DOMAIN, "big.example", 75, 500000);
     add_throttle(b, "gone", QS_KEY_SENDER, "x@y.example", 3, 20000);
     add_throttle(b, "gone", QS_KEY_SENDER, "z@y.example", 2, 10000);
+    set_policy(b, 0, "flood", 5, 4);
+    set_policy(b, 1, "quiet", 0, 0);
+    set_policy(b, 2, "odd\"name", 7, 1);
     out = render(&in, 0);
     LINE(out, "# TYPE qshape_scanner_heartbeat_timestamp_seconds gauge");
     LINE(out, "qshape_scanner_heartbeat_timestamp_seconds 1700000123");
@@ -201,8 +221,21 @@ summary_exact(void **state)
     LINE(out, "qshape_scanner_files_total{result=\"vanished\"} 2");
     LINE(out, "qshape_scanner_reconciles_total 12");
     LINE(out, "qshape_scanner_reconcile_seconds_total 1.500000000");
-    LINE(out, "qshape_throttle_transitions_total{direction=\"enter\"} 5");
-    LINE(out, "qshape_throttle_transitions_total{direction=\"leave\"} 4");
+    /* per policy of the scanner's (the summary's), not the reader's */
+    LINE(out, "qshape_throttle_transitions_total{policy=\"flood\","
+	 "direction=\"enter\"} 5");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"flood\","
+	 "direction=\"leave\"} 4");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"quiet\","
+	 "direction=\"enter\"} 0");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"quiet\","
+	 "direction=\"leave\"} 0");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"odd\\\"name\","
+	 "direction=\"enter\"} 7");
+    LINE(out, "qshape_throttle_transitions_total{policy=\"odd\\\"name\","
+	 "direction=\"leave\"} 1");
+    assert_int_equal(count_lines(out, "qshape_throttle_transitions_total{"),
+		     6);
     LINE(out, "qshape_messages 150");
     LINE(out, "qshape_queue_messages{queue=\"incoming\"} 100");
     LINE(out, "qshape_queue_messages{queue=\"active\"} 50");
@@ -348,7 +381,8 @@ cardinality(void **state)
     free(b);
 }
 
-/* The hook for the milter's counters module. */
+/* The milter's families from given values (mxct.h fills them from the
+ * counters file: test_mxct); NULL: only the up gauge, at 0. */
 static void
 milter_hook(void **state)
 {
@@ -361,10 +395,17 @@ milter_hook(void **state)
     MX_COUNT ex[2] = {{"network", 11}, {"sender", 0}};
     MX_MILTER m = {1700000000, 999, v, 3, fm, 1, ex, 2};
     char   *out;
+    size_t  len = 0;
+    FILE   *fp;
 
     (void) state;
     out = render(0, &m);
     assert_string_equal(out,
+	"# HELP qshape_milter_counters_up 1 when the milter's counters file "
+	"was read; 0 when it could not be (the other milter families are "
+	"then left out).\n"
+	"# TYPE qshape_milter_counters_up gauge\n"
+	"qshape_milter_counters_up 1\n"
 	"# HELP qshape_milter_start_time_seconds When the milter's counters "
 	"started (unix time).\n"
 	"# TYPE qshape_milter_start_time_seconds gauge\n"
@@ -380,8 +421,8 @@ milter_hook(void **state)
 	"qshape_milter_verdicts_total{policy=\"flood\",action=\"accept\"} 40\n"
 	"qshape_milter_verdicts_total{policy=\"sasl\\\"x\",action=\"hold\"} "
 	"7\n"
-	"# HELP qshape_milter_failmode_total Times the milter applied its "
-	"fail mode, per reason.\n"
+	"# HELP qshape_milter_failmode_total Times the milter began to apply "
+	"its fail mode, per reason.\n"
 	"# TYPE qshape_milter_failmode_total counter\n"
 	"qshape_milter_failmode_total{reason=\"stale\"} 2\n"
 	"# HELP qshape_milter_exemptions_total Messages an exemption let "
@@ -389,6 +430,17 @@ milter_hook(void **state)
 	"# TYPE qshape_milter_exemptions_total counter\n"
 	"qshape_milter_exemptions_total{kind=\"network\"} 11\n"
 	"qshape_milter_exemptions_total{kind=\"sender\"} 0\n");
+    free(out);
+    fp = open_memstream(&out, &len);
+    assert_non_null(fp);
+    assert_int_equal(mx_format_milter(fp, 0), 0);
+    assert_int_equal(fclose(fp), 0);
+    assert_string_equal(out,
+	"# HELP qshape_milter_counters_up 1 when the milter's counters file "
+	"was read; 0 when it could not be (the other milter families are "
+	"then left out).\n"
+	"# TYPE qshape_milter_counters_up gauge\n"
+	"qshape_milter_counters_up 0\n");
     free(out);
 }
 
@@ -401,7 +453,7 @@ families_table(void **state)
 
     (void) state;
     f = mx_families(&n);
-    assert_int_equal(n, 23);
+    assert_int_equal(n, 24);
     for (i = 0; i < n; i++) {
 	len = strlen(f[i].name);
 	assert_int_equal(strncmp(f[i].name, "qshape_", 7), 0);

@@ -84,6 +84,7 @@ typedef struct BUF {
     QS_TABLE table[QS_NKEYKINDS];
     QS_KEY  key[TOP * QS_NKEYKINDS];
     QS_THROTTLE throttle[8];
+    QS_POLICY policy[QS_MAX_POLICIES];
 } BUF;
 
 static const QS_KEY *
@@ -129,7 +130,8 @@ body_fields(void **state)
     SC_STATS st = {.parsed = 11, .vanished = 3, .skipped = 2,
 		   .reconciles = 5, .publications = 9, .start_time = NOW - 99,
 		   .reconcile_ns = 123456789, .throttle_enters = 7,
-		   .throttle_leaves = 6};
+		   .throttle_leaves = 6, .policy_enters = {4, 3},
+		   .policy_leaves = {2, 4}};
 
     (void) state;
     make_conf(&c);
@@ -142,7 +144,7 @@ body_fields(void **state)
     in = (SC_BODY_IN) {&c, ix, &s, {(int64_t) NOW * 1000 + 250,
 				      (int64_t) MONO * 1000 + 999}, NOW - 30, &st};
     out = (SC_BODY_OUT) {&b->body, b->queue, b->table, b->key,
-			 TOP * QS_NKEYKINDS, b->throttle, 8};
+			 TOP * QS_NKEYKINDS, b->throttle, 8, b->policy};
     assert_int_equal(sc_body_build(&in, &out), 0);
 
     assert_int_equal(b->body.published, NOW);
@@ -163,6 +165,23 @@ body_fields(void **state)
     assert_int_equal(b->body.stats.reconcile_ns, 123456789);
     assert_int_equal(b->body.stats.throttle_enters, 7);
     assert_int_equal(b->body.stats.throttle_leaves, 6);
+    /* the policies, config order, with their own counters */
+    assert_int_equal(b->body.npolicy, 2);
+    assert_string_equal(b->policy[0].name, "flood");
+    assert_int_equal(b->policy[0].digest, 0x1111222233334444ull);
+    assert_int_equal(b->policy[0].kind, QS_KEY_SENDER_DOMAIN);
+    assert_int_equal(b->policy[0].action, QS_ACTION_HOLD);
+    assert_int_equal(b->policy[0].throttled, 1);
+    assert_int_equal(b->policy[0].throttle_enters, 4);
+    assert_int_equal(b->policy[0].throttle_leaves, 2);
+    assert_string_equal(b->policy[1].name, "one");
+    assert_int_equal(b->policy[1].digest, 0x5555666677778888ull);
+    assert_int_equal(b->policy[1].kind, QS_KEY_SENDER);
+    assert_int_equal(b->policy[1].action, QS_ACTION_TEMPFAIL);
+    assert_int_equal(b->policy[1].throttled, 1);
+    assert_int_equal(b->policy[1].throttle_enters, 3);
+    assert_int_equal(b->policy[1].throttle_leaves, 4);
+    assert_int_equal(b->policy[2].name[0], 0);
 
     /* Queue totals: [0] all, then by age. */
     assert_string_equal(b->queue[0].name, "incoming");
@@ -241,9 +260,16 @@ throttle_capacity(void **state)
     ix = ix_create(&c.geom);
     in = (SC_BODY_IN) {&c, ix, &s, {(int64_t) NOW * 1000, 0}, 0, 0};
     out = (SC_BODY_OUT) {&b->body, b->queue, b->table, b->key,
-			 TOP * QS_NKEYKINDS, b->throttle, 1};
+			 TOP * QS_NKEYKINDS, b->throttle, 1, b->policy};
     assert_int_equal(sc_body_build(&in, &out), 1);
     assert_int_equal(b->body.nthrottle, 1);
+    /* every throttled key counts for its policy, published or not; no
+     * stats: no counters */
+    assert_int_equal(b->body.npolicy, 2);
+    assert_int_equal(b->policy[0].throttled, 1);
+    assert_int_equal(b->policy[1].throttled, 1);
+    assert_int_equal(b->policy[0].throttle_enters, 0);
+    assert_int_equal(b->policy[1].throttle_leaves, 0);
     assert_string_equal(b->throttle[0].text, "a.flood.example");
     assert_int_equal(b->throttle[0].hold_until, NOW + 1300);
     assert_int_equal(b->throttle[1].hash, 0);

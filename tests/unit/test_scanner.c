@@ -607,6 +607,119 @@ pressure_keeps_and_releases_exactly(void **state)
     unlink(ct_name);
 }
 
+/* The scanner's published policies: a reader's good copy of policy[]. */
+static void
+published_policies(QS_POLICY *out, uint32_t *n)
+{
+    char    err[256];
+    SHM_ERR e;
+    SHM_R  *r = shm_reader_open(shm_name, &e, err, sizeof(err));
+    void   *body;
+
+    if (r == 0)
+	fail_msg("shm_reader_open: %s", err);
+    body = malloc(shm_reader_body_size(r));
+    assert_non_null(body);
+    assert_int_equal(shm_reader_copy(r, body, shm_reader_body_size(r)), 0);
+    *n = ((const QS_BODY *) body)->npolicy;
+    memcpy(out, shm_body_policy(body), QS_MAX_POLICIES * sizeof(*out));
+    free(body);
+    shm_reader_close(r);
+}
+
+/*
+ * Throttle transitions per policy (issue 10): one key enters under
+ * "flood" and is released; "quiet" (sender, min_count 2: the one message
+ * is too few) counts nothing.  The counts are in sc_stats(), in the
+ * published policy[] and in the metrics; a reload that reorders the
+ * policies keeps each policy's counts under its name.
+ */
+static void
+transitions_per_policy(void **state)
+{
+    SC_POLICY pol[2], rev[2];
+    QS_POLICY qp[QS_MAX_POLICIES];
+    SCANNER *sc, *again;
+    SC_STATS st;
+    char   *buf = 0;
+    size_t  len = 0;
+    FILE   *fp;
+    uint32_t n;
+    int     i;
+
+    (void) state;
+    memset(pol, 0, sizeof(pol));
+    pol[0].th = (TH_POLICY) {"flood", QS_KEY_SENDER_DOMAIN, QS_ACTION_HOLD,
+			     1, 1, 0.0, 0.8, 300000, 0};	/* ms */
+    pol[0].window = (IX_WINDOW) {QS_KEY_SENDER_DOMAIN, 0xf, 0, 1};
+    pol[1].th = (TH_POLICY) {"quiet", QS_KEY_SENDER, QS_ACTION_TEMPFAIL,
+			     1, 2, 0.0, 0.8, 300000, 0};
+    pol[1].window = (IX_WINDOW) {QS_KEY_SENDER, 0xf, 0, 1};
+    for (i = 0; i < NMSG; i++)
+	if (where[i] >= 0)
+	    delete(i);
+    create(0, 7);			/* u@d7.p2.example */
+    sc = make_scanner_with(pol, 2);
+    sc_reconcile(sc, at(NOW, MONO));
+    assert_int_equal(ix_messages(sc_index(sc)), 1);
+    sc_publish(sc, at(NOW, MONO));
+    sc_stats(sc, &st);
+    assert_int_equal(st.policy_enters[0], 1);
+    assert_int_equal(st.policy_leaves[0], 0);
+    assert_int_equal(st.policy_enters[1], 0);
+    assert_int_equal(st.policy_leaves[1], 0);
+    delete(7);
+    settle(sc);
+    sc_publish(sc, at(NOW + 299, MONO + 299));	/* min_hold_time */
+    sc_stats(sc, &st);
+    assert_int_equal(st.policy_leaves[0], 0);
+    sc_publish(sc, at(NOW + 300, MONO + 300));
+    sc_stats(sc, &st);
+    assert_int_equal(st.policy_enters[0], 1);
+    assert_int_equal(st.policy_leaves[0], 1);
+    assert_int_equal(st.policy_enters[1], 0);
+    assert_int_equal(st.policy_leaves[1], 0);
+    assert_int_equal(st.throttle_enters, 1);
+    assert_int_equal(st.throttle_leaves, 1);
+
+    published_policies(qp, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(qp[0].name, "flood");
+    assert_int_equal(qp[0].throttle_enters, 1);
+    assert_int_equal(qp[0].throttle_leaves, 1);
+    assert_int_equal(qp[0].throttled, 0);
+    assert_string_equal(qp[1].name, "quiet");
+    assert_int_equal(qp[1].throttle_enters, 0);
+    assert_int_equal(qp[1].throttle_leaves, 0);
+
+    fp = open_memstream(&buf, &len);
+    assert_non_null(fp);
+    assert_int_equal(sc_metrics(sc, fp, 10), 0);
+    fclose(fp);
+    assert_non_null(strstr(buf, "\nqshape_throttle_transitions_total"
+			   "{policy=\"flood\",direction=\"enter\"} 1\n"));
+    assert_non_null(strstr(buf, "\nqshape_throttle_transitions_total"
+			   "{policy=\"flood\",direction=\"leave\"} 1\n"));
+    assert_non_null(strstr(buf, "\nqshape_throttle_transitions_total"
+			   "{policy=\"quiet\",direction=\"enter\"} 0\n"));
+    assert_non_null(strstr(buf, "\nqshape_throttle_transitions_total"
+			   "{policy=\"quiet\",direction=\"leave\"} 0\n"));
+    free(buf);
+
+    /* A reload with the policies in the other order. */
+    rev[0] = pol[1];
+    rev[1] = pol[0];
+    again = make_scanner_with(rev, 2);
+    sc_inherit(again, sc);
+    sc_destroy(sc);
+    sc_stats(again, &st);
+    assert_int_equal(st.policy_enters[0], 0);	/* quiet */
+    assert_int_equal(st.policy_leaves[0], 0);
+    assert_int_equal(st.policy_enters[1], 1);	/* flood */
+    assert_int_equal(st.policy_leaves[1], 1);
+    sc_destroy(again);
+}
+
 int
 main(void)
 {
@@ -619,6 +732,7 @@ main(void)
 	/* Last: the ones above expect the queue directories as the
 	 * earlier tests left them. */
 	cmocka_unit_test(pressure_keeps_and_releases_exactly),
+	cmocka_unit_test(transitions_per_policy),
     };
     log_set_level(LOGL_ERR);		/* no "throttle on" for every key */
     return cmocka_run_group_tests_name("scanner", tests, setup, teardown);

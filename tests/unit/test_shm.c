@@ -143,7 +143,9 @@ create_header(void **state)
 		     + QS_NKEYKINDS * sizeof(QS_TABLE));
     assert_int_equal(b->off_throttle, b->off_key + 10 * sizeof(QS_KEY));
     assert_int_equal(b->off_index, b->off_throttle + 5 * sizeof(QS_THROTTLE));
-    assert_int_equal(h->body_size, b->off_index + 16 * 4);
+    assert_int_equal(b->off_policy, b->off_index + 16 * 4);
+    assert_int_equal(h->body_size,
+		     b->off_policy + QS_MAX_POLICIES * sizeof(QS_POLICY));
     assert_int_equal(memcmp(b, p + h->body_offset[1], h->body_size), 0);
     assert_int_equal(memcmp(b, shm_writer_body(w), h->body_size), 0);
     munmap(p, len);
