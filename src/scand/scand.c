@@ -192,9 +192,9 @@ run_start(RUN *run, QC_CONFIG *cf, int base_fd, const RUN *prev)
 	sc_inherit(run->scanner, prev->scanner);
     sc_reconcile(run->scanner, sc_now());
     sc_publish(run->scanner, sc_now());
-    log_info("watching %d queues of %s, %zu messages, %zu policies",
-	     run->sc.nqueues, cf->path, ix_messages(sc_index(run->scanner)),
-	     cf->npolicies);
+    log_info("watching %d queues, %zu messages, %zu policies (config %s)",
+	     run->sc.nqueues, ix_messages(sc_index(run->scanner)),
+	     cf->npolicies, cf->path);
     return 0;
 }
 
