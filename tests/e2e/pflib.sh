@@ -121,6 +121,7 @@ pf_alt_dirs_edit_() (
     if [ ! -f "$PF_SYSCONF" ]; then
 	[ "$1" = del ] && exit 0
 	echo "$PF_MADE_" > "$PF_SYSCONF" || exit 1
+	pf_cool_ "$PF_SYSCONF"		# or postconf waits for it to cool
     fi
     _cur=$(postconf -c "$_sysdir" -h alternate_config_directories) || exit 1
     _new=
