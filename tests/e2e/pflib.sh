@@ -474,8 +474,16 @@ pf_wake_() {
     return 0
 }
 
-# pf_stop_pid PID [SECS]: stop a child process of this shell: SIGTERM,
-# SIGKILL if it still runs after SECS seconds (default 5), reap it.  A
+# pf_alive_ PID: PID runs, and is not a zombie (a daemon's zombie waits
+# for pid 1, which may be slow to reap it in a container).
+pf_alive_() {
+    kill -0 "$1" 2>/dev/null &&
+	[ "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# pf_stop_pid PID [SECS]: stop a process of this test (a child of this
+# shell, or a daemon it started): SIGTERM, SIGKILL if it still runs after
+# SECS seconds (default 5), reap it (a child).  A
 # process that still runs after 0.1 s gets a connection to each socket it
 # listens on, every 0.5 s (pf_wake_: a milter stops at once).  Does
 # nothing when PID is empty; never fails.
@@ -483,7 +491,7 @@ pf_stop_pid() {
     [ -n "$1" ] || return 0
     if kill -TERM "$1" 2>/dev/null; then
 	_sp_n=$(( ${2:-5} * 20 ))
-	while kill -0 "$1" 2>/dev/null && [ "$_sp_n" -gt 0 ]; do
+	while pf_alive_ "$1" && [ "$_sp_n" -gt 0 ]; do
 	    [ $((_sp_n % 10)) != 8 ] || pf_wake_ "$1"
 	    sleep 0.05
 	    _sp_n=$((_sp_n - 1))
