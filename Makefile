@@ -38,7 +38,6 @@ B	= build
 SAN_CC	= clang
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	  -fno-sanitize-recover=all
-FUZZ_SECONDS ?= 60
 # make check builds with one job per CPU, unless make was given -j.
 JOBS	?= $(shell nproc 2>/dev/null || echo 2)
 PAR	= $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
