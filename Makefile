@@ -38,7 +38,9 @@ B	= build
 SAN_CC	= clang
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	  -fno-sanitize-recover=all
-FUZZ_SECONDS ?= 60
+# make check builds with one job per CPU, unless make was given -j.
+JOBS	?= $(shell nproc 2>/dev/null || echo 2)
+PAR	= $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 
 LIB_SRC	= $(wildcard src/common/*.c src/queue/*.c src/shape/*.c)
 CTL_SRC	= $(wildcard src/ctl/*.c)
@@ -144,23 +146,25 @@ $(B)/bench-decide: $(B)/bench/decide.o $(B)/src/milter/sumr.o $(B)/libqshape.a
 $(B)/bench-sessions: $(B)/bench/sessions.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# libFuzzer target for the queue-file parser, and its seed writer.
-$(B)/fuzz_qf: tests/fuzz/fuzz_qf.c $(LIB_SRC)
+# The fuzz targets share one build of the library, instrumented for
+# libFuzzer's coverage (fuzzer-no-link) and under ASan/UBSan.
+FUZZ_FLAGS = $(SAN_FLAGS) -fsanitize=fuzzer-no-link
+$(B)/fuzz/%.o: %.c
 	@mkdir -p $(@D)
-	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ $(LDLIBS)
-# libFuzzer target for the configuration loader; its seeds are the files
-# in tests/data/conf and etc/qshape-milter.conf.
-$(B)/fuzz_conf: tests/fuzz/fuzz_conf.c $(LIB_SRC)
-	@mkdir -p $(@D)
-	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+	$(SAN_CC) $(WARN) $(FUZZ_FLAGS) $(CPPFLAGS) $(DEPFLAGS) -c -o $@ $<
+$(B)/fuzz/libqshape.a: $(LIB_SRC:%.c=$(B)/fuzz/%.o)
+	rm -f $@ && ar rcs $@ $^
+$(B)/fuzz_%: $(B)/fuzz/tests/fuzz/fuzz_%.o $(B)/fuzz/libqshape.a
+	$(SAN_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# libFuzzer target for the queue-file parser (fuzz_qf), and its seed
+# writer.  fuzz_conf: the configuration loader; its seeds are the files in
+# tests/data/conf and etc/qshape-milter.conf.
 $(B)/mkseeds: $(B)/tests/fuzz/mkseeds.o $(B)/libqshape.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/tests/fuzz/%.o: CPPFLAGS += -Itests/unit
 
-# libFuzzer target for the milter's sender-to-key path, and its seeds.
-$(B)/fuzz_sender: tests/fuzz/fuzz_sender.c $(LIB_SRC)
-	@mkdir -p $(@D)
-	$(SAN_CC) $(WARN) $(SAN_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $^ $(LDLIBS)
+# fuzz_sender: the milter's sender-to-key path; and its seeds.
 $(B)/mkseeds_sender: $(B)/tests/fuzz/mkseeds_sender.o
 	$(CC) $(CFLAGS) -o $@ $^
 
@@ -182,7 +186,7 @@ deps:
 	sh .ci/install-deps
 
 check: deps
-	$(MAKE) all $(UNIT) $(UNIT_ASAN) $(B)/asan/qshapectl $(B)/fuzz_qf \
+	$(MAKE) $(PAR) all $(UNIT) $(UNIT_ASAN) $(B)/asan/qshapectl $(B)/fuzz_qf \
 	    $(B)/fuzz_sender \
 	    $(B)/fuzz_conf \
 	    $(B)/asan/qshape-milter \

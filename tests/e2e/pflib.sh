@@ -121,6 +121,7 @@ pf_alt_dirs_edit_() (
     if [ ! -f "$PF_SYSCONF" ]; then
 	[ "$1" = del ] && exit 0
 	echo "$PF_MADE_" > "$PF_SYSCONF" || exit 1
+	pf_cool_ "$PF_SYSCONF"		# or postconf waits for it to cool
     fi
     _cur=$(postconf -c "$_sysdir" -h alternate_config_directories) || exit 1
     _new=
@@ -441,14 +442,57 @@ pf_sink_start() {
     fi
 }
 
-# pf_stop_pid PID [SECS]: stop a child process of this shell: SIGTERM,
-# SIGKILL if it still runs after SECS seconds (default 5), reap it.  Does
+# pf_wake_ PID: one connection to each TCP (IPv4) or unix socket PID
+# listens on.  A libmilter daemon notices smfi_stop() only when its
+# listener wakes: at a connection, or every 5 s.
+pf_wake_() {
+    _socks=$(ls -l "/proc/$1/fd" 2>/dev/null |
+	sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
+    [ -n "$_socks" ] || return 0
+    perl -MIO::Socket::INET -MIO::Socket::UNIX -e '
+	my %ino = map { $_ => 1 } split " ", $ARGV[0];
+	if (open(my $fh, "<", "/proc/net/tcp")) {
+	    <$fh>;
+	    while (<$fh>) {
+		my @c = split;
+		next unless $c[3] eq "0A" && $ino{$c[9]};
+		my ($a, $p) = split /:/, $c[1];
+		$a = $a eq "00000000" ? "127.0.0.1"
+		    : join ".", reverse map { hex } unpack "(A2)4", $a;
+		IO::Socket::INET->new(PeerAddr => $a, PeerPort => hex $p,
+				      Timeout => 1);
+	    }
+	}
+	if (open(my $fh, "<", "/proc/net/unix")) {
+	    <$fh>;
+	    while (<$fh>) {
+		my @c = split;
+		next unless @c >= 8 && $c[3] eq "00010000" && $ino{$c[6]};
+		IO::Socket::UNIX->new(Peer => $c[7], Timeout => 1);
+	    }
+	}' "$_socks" 2>/dev/null
+    return 0
+}
+
+# pf_alive_ PID: PID runs, and is not a zombie (a daemon's zombie waits
+# for pid 1, which may be slow to reap it in a container).
+pf_alive_() {
+    kill -0 "$1" 2>/dev/null &&
+	[ "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# pf_stop_pid PID [SECS]: stop a process of this test (a child of this
+# shell, or a daemon it started): SIGTERM, SIGKILL if it still runs after
+# SECS seconds (default 5), reap it (a child).  A
+# process that still runs after 0.1 s gets a connection to each socket it
+# listens on, every 0.5 s (pf_wake_: a milter stops at once).  Does
 # nothing when PID is empty; never fails.
 pf_stop_pid() {
     [ -n "$1" ] || return 0
     if kill -TERM "$1" 2>/dev/null; then
 	_sp_n=$(( ${2:-5} * 20 ))
-	while kill -0 "$1" 2>/dev/null && [ "$_sp_n" -gt 0 ]; do
+	while pf_alive_ "$1" && [ "$_sp_n" -gt 0 ]; do
+	    [ $((_sp_n % 10)) != 8 ] || pf_wake_ "$1"
 	    sleep 0.05
 	    _sp_n=$((_sp_n - 1))
 	done

@@ -226,7 +226,9 @@ session "$tmp/keys.out" '<"Alice"@Mail.Example.>' \
     '<@relay.example:Bob@Mail.Example>' '<"c\"d"@mail.example>' \
     'Eve@MAIL.example' '<"f g"@mail.example>'
 pf_wait_count incoming 0 15 || setup_failed "incoming does not empty"
-wait_log "$PF_DIR/maillog" 'qmgr.*from=<.*mail.example>' 5 10
+# (any case: the pattern must match all 5, or this waits out its 10 s)
+wait_log "$PF_DIR/maillog" 'qmgr.*from=<.*@[Mm][Aa][Ii][Ll]\.[Ee]xample' 5 10 ||
+    setup_failed "qmgr did not log the 5 messages from mail.example"
 for qid in $(sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' "$tmp/keys.out"); do
     q=$(sed -n "s/.*qmgr.* $qid: from=<\\(.*\\)>, size=.*/\\1/p" "$PF_DIR/maillog" | head -1 |
 	tr 'A-Z' 'a-z')

@@ -407,13 +407,16 @@ scand_fds() {
 }
 fd_before=$(scand_fds)
 sub=$PF_SPOOL/deferred/.qshape-e2e
-i=0
-while [ $i -lt 400 ]; do
-    mkdir "$sub" || break
-    [ $((i % 2)) = 0 ] || sleep 0.005
-    rmdir "$sub" || break
-    i=$((i + 1))
-done
+# i: the cycles done (one process: a mkdir and an rmdir each, not two)
+i=$(perl -MTime::HiRes=sleep -e '
+    my ($sub, $i) = ($ARGV[0], 0);
+    while ($i < 400) {
+	mkdir($sub, 0755) or last;
+	sleep(0.005) if $i % 2;
+	rmdir($sub) or last;
+	$i++;
+    }
+    print "$i\n";' "$sub")
 caught_up "mkdir/rmdir"
 sleep 0.5
 fd_after=$(scand_fds)
