@@ -169,13 +169,16 @@ static void
 log_changes(SCANNER *sc, const TH_STATE *old, const TH_STATE *new)
 {
     char    kept[64];
+    TH_INDEX oi, ni;			/* a failed index scans instead */
     size_t  i;
 
+    (void) th_index(&oi, old);
+    (void) th_index(&ni, new);
     for (i = 0; i < new->n; i++) {
 	const TH_ENTRY *e = &new->entry[i];
 	const SC_POLICY *p = &sc->conf.policy[e->policy];
 
-	if (!th_find(old, e->policy, e->key, e->len)) {
+	if (!th_index_find(&oi, old, e->policy, e->key, e->len)) {
 	    sc->stats.throttle_enters++;
 	    if (e->policy >= 0 && e->policy < QS_MAX_POLICIES)
 		sc->stats.policy_enters[e->policy]++;
@@ -190,7 +193,7 @@ log_changes(SCANNER *sc, const TH_STATE *old, const TH_STATE *new)
 	const TH_ENTRY *e = &old->entry[i];
 	const SC_POLICY *p = &sc->conf.policy[e->policy];
 
-	if (!th_find(new, e->policy, e->key, e->len)) {
+	if (!th_index_find(&ni, new, e->policy, e->key, e->len)) {
 	    sc->stats.throttle_leaves++;
 	    if (e->policy >= 0 && e->policy < QS_MAX_POLICIES)
 		sc->stats.policy_leaves[e->policy]++;
@@ -200,6 +203,8 @@ log_changes(SCANNER *sc, const TH_STATE *old, const TH_STATE *new)
 		     e->key);
 	}
     }
+    th_index_free(&oi);
+    th_index_free(&ni);
 }
 
 /*

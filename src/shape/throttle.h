@@ -3,8 +3,8 @@
  *
  * A pure function: (policies, the counts of this moment, previous state,
  * now) -> new state.  It runs in the scanner at each publication, so every
- * milter process and qshapectl see one truth.  No I/O, no clock, no
- * allocation outside the state it returns.
+ * milter process and qshapectl see one truth.  No I/O, no clock; nothing
+ * allocated outlives a call except the state it returns (and TH_INDEX).
  *
  * Time.  'now', since, hold_until, last_pressure, min_hold_time and
  * pressure_time are in one unit on one clock, both of the caller's
@@ -139,8 +139,27 @@ extern int64_t th_next_deadline(const TH_POLICY *, const TH_STATE *,
  * ("queue,min_hold_time,pressure"; "" for none).  Returns buf. */
 extern const char *th_kept_names(unsigned kept, char *buf, size_t len);
 
-/* The entry for (policy, key) in a state, or NULL. */
+/* The entry for (policy, key) in a state, or NULL: a scan of the state,
+ * for one lookup.  For many, index the state first. */
 extern const TH_ENTRY *th_find(const TH_STATE *, int policy,
 			       const char *key, size_t len);
+
+/*
+ * A state's keys sorted once, for many lookups (O(log n) each).  The
+ * index points into the state, which must not change while it is used.
+ * th_index() returns 0, or -1 when it could not allocate; th_index_find()
+ * on an index that failed scans the state as th_find() does, so callers
+ * need not care.  th_index_free() releases it (also one that failed).
+ */
+typedef struct TH_INDEX {
+    struct TH_REF *ref;
+    size_t  n;
+} TH_INDEX;
+
+extern int th_index(TH_INDEX *, const TH_STATE *);
+extern const TH_ENTRY *th_index_find(const TH_INDEX *, const TH_STATE *,
+				     int policy, const char *key,
+				     size_t len);
+extern void th_index_free(TH_INDEX *);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -669,7 +670,8 @@ out_of_memory(void **state)
     }
     assert_int_equal(th_step(&p, 1, &in, 0, T0, &a), 0);
     assert_int_equal(a.n, 20);
-    /* 20 stay, then 20 keys: 1 + 20 + 1 (growth at 16) + 20 calls. */
+    /* 20 stay: the sorted state and input (2), the array, 16 keys, its
+     * growth at 16, 4 keys (22). */
     for (k = 0; k < 60; k++) {
 	int     rc;
 
@@ -688,9 +690,8 @@ out_of_memory(void **state)
 	assert_int_equal(a.n, 20);
 	assert_string_equal(a.entry[19].key, "k19.example");
     }
-    /* Fails with 0..21 successful calls (array, 16 keys, growth, 4
-     * keys), succeeds from 22 on. */
-    assert_int_equal(ok, 60 - 22);
+    /* Fails with 0..23 successful calls, succeeds from 24 on. */
+    assert_int_equal(ok, 60 - 24);
     /* New keys entering fail the same way. */
     fail_after = 0;
     assert_int_equal(th_step(&p, 1, &in, 0, T0, &b), -1);
@@ -728,6 +729,160 @@ count_of_own_key(void **state)
     th_state_free(&a);
 }
 
+/* th_index: lookups by policy and whole key, in a state of two policies
+ * sharing keys; a failed index scans instead. */
+static void
+index_lookups(void **state)
+{
+    TH_ENTRY e[4];
+    TH_STATE s = {e, 4, 4};
+    TH_INDEX x;
+
+    (void) state;
+    memset(e, 0, sizeof(e));
+    e[0] = (TH_ENTRY) {.policy = 1, .key = (char *) "ab", .len = 2};
+    e[1] = (TH_ENTRY) {.policy = 0, .key = (char *) "ab", .len = 2};
+    e[2] = (TH_ENTRY) {.policy = 0, .key = (char *) "a", .len = 1};
+    e[3] = (TH_ENTRY) {.policy = 0, .key = (char *) "b", .len = 1};
+    assert_int_equal(th_index(&x, &s), 0);
+    assert_ptr_equal(th_index_find(&x, &s, 0, "ab", 2), &e[1]);
+    assert_ptr_equal(th_index_find(&x, &s, 1, "ab", 2), &e[0]);
+    assert_ptr_equal(th_index_find(&x, &s, 0, "a", 1), &e[2]);
+    assert_ptr_equal(th_index_find(&x, &s, 0, "b", 1), &e[3]);
+    assert_null(th_index_find(&x, &s, 1, "a", 1));
+    assert_null(th_index_find(&x, &s, 0, "abc", 3));
+    assert_null(th_index_find(&x, &s, 0, "", 0));
+    assert_null(th_index_find(&x, &s, 2, "ab", 2));
+    th_index_free(&x);
+    assert_null(x.ref);
+    fail_after = 0;
+    assert_int_equal(th_index(&x, &s), -1);
+    fail_after = -1;
+    assert_ptr_equal(th_index_find(&x, &s, 1, "ab", 2), &e[0]);
+    assert_null(th_index_find(&x, &s, 1, "b", 1));
+    th_index_free(&x);
+    assert_int_equal(th_index(&x, 0), 0);
+    assert_null(th_index_find(&x, 0, 0, "a", 1));
+    th_index_free(&x);
+}
+
+/* The lookups of a step, against plain scans: over random inputs of
+ * short keys (prefixes of each other, input keys in any order, pressure
+ * keys repeated), every entry's count, pressure and since are what a
+ * scan finds, and every key that must enter or stay is there. */
+#define RK_N	12
+static const char *const rkeys[RK_N] = {
+    "a", "b", "ab", "ba", "aa", "bb", "aba", "abb", "b a", "a\0b", "", "bab",
+};
+static const size_t rklen[RK_N] = {1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 0, 3};
+
+static const TH_COUNT *
+scan_count(const TH_INPUT *in, const char *key, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < in->nkeys; i++)
+	if (in->keys[i].len == len && memcmp(in->keys[i].key, key, len) == 0)
+	    return &in->keys[i];
+    return 0;
+}
+
+static int64_t
+scan_pressure(const TH_PRESSURE_IN *in, const char *key, size_t len,
+	      int64_t had, int64_t now)
+{
+    size_t  i;
+
+    for (i = 0; i < in->nkeys; i++)
+	if (in->key[i].len == len && memcmp(in->key[i].key, key, len) == 0) {
+	    int64_t t = in->key[i].last < now ? in->key[i].last : now;
+
+	    had = t > had ? t : had;
+	}
+    return had;
+}
+
+static void
+sorted_equals_scan(void **state)
+{
+    TH_POLICY pol[2] = {flood, flood};
+    TH_COUNT c[2][RK_N];
+    TH_PRESSURE pk[2][2 * RK_N];
+    TH_INPUT in[2];
+    TH_PRESSURE_IN pr[2];
+    TH_STATE a, b;
+    unsigned seed = 11;
+    int64_t now = T0;
+    int     round, p;
+    size_t  i, k;
+
+    (void) state;
+    for (p = 0; p < 2; p++) {
+	pol[p].min_queue = 0;
+	pol[p].min_count = 5;
+	pol[p].min_share = 0;
+	pol[p].release_ratio = 1;
+	pol[p].min_hold_time = 3;
+	pol[p].pressure_time = 4;
+    }
+    memset(&a, 0, sizeof(a));
+    for (round = 0; round < 400; round++, now++) {
+	for (p = 0; p < 2; p++) {
+	    size_t  n = 0, np = 0;
+
+	    for (k = 0; k < RK_N; k++) {
+		size_t  j = (k + (size_t) rand_r(&seed)) % RK_N;
+
+		if (scan_count(&(TH_INPUT) {0, c[p], n}, rkeys[j], rklen[j]))
+		    continue;
+		c[p][n++] = (TH_COUNT) {rkeys[j], rklen[j],
+					(uint32_t) (rand_r(&seed) % 9)};
+	    }
+	    for (k = 0; k < (size_t) (rand_r(&seed) % (2 * RK_N)); k++) {
+		size_t  j = (size_t) rand_r(&seed) % RK_N;
+
+		pk[p][np++] = (TH_PRESSURE) {rkeys[j], rklen[j],
+					 now - 6 + rand_r(&seed) % 9};
+	    }
+	    in[p] = (TH_INPUT) {100, c[p], n};
+	    pr[p] = (TH_PRESSURE_IN) {pk[p], np};
+	}
+	assert_int_equal(th_step_pressure(pol, 2, in, pr, &a, now, &b), 0);
+	for (i = 0; i < b.n; i++) {
+	    const TH_ENTRY *e = &b.entry[i];
+	    const TH_COUNT *cnt = scan_count(&in[e->policy], e->key, e->len);
+	    const TH_ENTRY *was = th_find(&a, e->policy, e->key, e->len);
+
+	    assert_int_equal(e->count, cnt ? cnt->count : 0);
+	    assert_int_equal(e->last_pressure,
+			     scan_pressure(&pr[e->policy], e->key, e->len,
+					   was ? was->last_pressure : TH_NEVER,
+					   now));
+	    assert_int_equal(e->since, was ? was->since : now);
+	}
+	for (p = 0; p < 2; p++)
+	    for (k = 0; k < in[p].nkeys; k++)
+		if (in[p].keys[k].count >= 5)
+		    assert_non_null(th_find(&b, p, in[p].keys[k].key,
+					    in[p].keys[k].len));
+	/* A throttled key stays exactly when one condition keeps it. */
+	for (i = 0; i < a.n; i++) {
+	    const TH_ENTRY *w = &a.entry[i];
+	    const TH_COUNT *cnt = scan_count(&in[w->policy], w->key, w->len);
+	    int64_t t = scan_pressure(&pr[w->policy], w->key, w->len,
+				      w->last_pressure, now);
+	    int     stays = now < w->hold_until
+	    || (t != TH_NEVER && now - t < 4) || (cnt && cnt->count >= 5);
+
+	    assert_int_equal(th_find(&b, w->policy, w->key, w->len) != 0,
+			     stays);
+	}
+	th_state_free(&a);
+	a = b;
+    }
+    th_state_free(&a);
+}
+
 int
 main(void)
 {
@@ -754,6 +909,8 @@ main(void)
 	cmocka_unit_test(free_leaves_empty),
 	cmocka_unit_test(out_of_memory),
 	cmocka_unit_test(count_of_own_key),
+	cmocka_unit_test(index_lookups),
+	cmocka_unit_test(sorted_equals_scan),
     };
 
     return cmocka_run_group_tests_name("throttle", tests, 0, 0);
