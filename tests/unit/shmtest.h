@@ -1,42 +1,16 @@
 /*
  * shmtest.h - the fixture of the summary's unit tests (test_shm.c,
- * test_shm_trust.c): a private directory tree BASE/p/d that passes the
- * trust checks (root-owned, 0755 and 0750, under sticky /tmp), the summary
- * at BASE/p/d/summary, and small wrappers that fail the test with the
+ * test_shm_trust.c): trustdir.h's tree with the summary at
+ * BASE/p/d/summary, and small wrappers that fail the test with the
  * reason.  Include it once, after <cmocka.h>; define SHMTEST_PREFIX (the
  * mkdtemp template) first.
  */
 #ifndef QSHAPE_SHMTEST_H
 #define QSHAPE_SHMTEST_H
 
-static char base[64], pdir[80], dir[96], name[192];
-
-static int
-setup(void **state)
-{
-    (void) state;
-    snprintf(base, sizeof(base), SHMTEST_PREFIX);
-    if (mkdtemp(base) == 0)
-	return -1;
-    snprintf(pdir, sizeof(pdir), "%s/p", base);
-    snprintf(dir, sizeof(dir), "%s/d", pdir);
-    snprintf(name, sizeof(name), "%s/summary", dir);
-    if (mkdir(pdir, 0755) < 0 || chmod(pdir, 0755) < 0 || mkdir(dir, 0750) < 0
-	|| chmod(dir, 0750) < 0)
-	return -1;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    char    cmd[128];
-
-    (void) state;
-    chmod(base, 0700);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-    return system(cmd);
-}
+#define TRUSTDIR_PREFIX	SHMTEST_PREFIX
+#define TRUSTDIR_FILE	"summary"
+#include "trustdir.h"
 
 static SHM_W *
 writer(uint32_t max_keys, uint32_t max_throttle)

@@ -22,35 +22,9 @@
 #include "counters.h"
 #include "mxct.h"
 
-static char base[64], name[192];
-
-static int
-setup(void **state)
-{
-    char    pdir[80], dir[96];
-
-    (void) state;
-    snprintf(base, sizeof(base), "/tmp/test_mxct.XXXXXX");
-    if (mkdtemp(base) == 0)
-	return -1;
-    snprintf(pdir, sizeof(pdir), "%s/p", base);
-    snprintf(dir, sizeof(dir), "%s/d", pdir);
-    snprintf(name, sizeof(name), "%s/counters", dir);
-    if (mkdir(pdir, 0755) < 0 || chmod(pdir, 0755) < 0 || mkdir(dir, 0750) < 0
-	|| chmod(dir, 0750) < 0)
-	return -1;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    char    cmd[128];
-
-    (void) state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-    return system(cmd);
-}
+#define TRUSTDIR_PREFIX	"/tmp/test_mxct.XXXXXX"
+#define TRUSTDIR_FILE	"counters"
+#include "trustdir.h"
 
 static void
 set_policy(QS_CT_POLICY *p, uint64_t digest, const char *name_,
