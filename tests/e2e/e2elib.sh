@@ -254,6 +254,18 @@ e2e_check_config() {
     fi
 }
 
+# e2e_wait_milter PID PORT: the milter PID listens on 127.0.0.1:PORT within
+# 10 s, or the setup fails (at once when PID exits).
+e2e_wait_milter() {
+    _dl=$(($(pf_now_ms) + 10000))
+    until pf_port_busy "$2"; do
+	kill -0 "$1" 2>/dev/null || setup_failed "qshape-milter exited"
+	[ "$(pf_now_ms)" -lt "$_dl" ] ||
+	    setup_failed "qshape-milter does not listen on 127.0.0.1:$2"
+	sleep 0.05
+    done
+}
+
 # ---------------------------------------------------------------------------
 # Test mail for the qshape comparisons.  All of it arrives between e2e_t0
 # and e2e_t1.

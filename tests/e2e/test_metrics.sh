@@ -194,13 +194,7 @@ done
 # The milter after a fresh summary: no fail mode to count.
 "$MILTER" -f -C "$conf" </dev/null >"$tmp/milter.log" 2>&1 &
 milter_pid=$!
-_dl=$(($(pf_now_ms) + 10000))
-until pf_port_busy "$milter_port"; do
-    kill -0 "$milter_pid" 2>/dev/null || setup_failed "qshape-milter exited"
-    [ "$(pf_now_ms)" -lt "$_dl" ] ||
-	setup_failed "qshape-milter does not listen on 127.0.0.1:$milter_port"
-    sleep 0.05
-done
+e2e_wait_milter "$milter_pid" "$milter_port"
 
 setpriv --reuid=prometheus --regid=prometheus --clear-groups \
     "$NODE_EXPORTER" --web.listen-address="127.0.0.1:$ne_port" \

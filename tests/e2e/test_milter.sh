@@ -392,13 +392,7 @@ until status >"$tmp/status.out"; do
 done
 "$MILTER" -f -C "$conf" >"$tmp/milter.log" 2>&1 &
 milter_pid=$!
-_dl=$(($(pf_now_ms) + 10000))
-until pf_port_busy "$milter_port"; do
-    kill -0 "$milter_pid" 2>/dev/null || setup_failed "qshape-milter exited"
-    [ "$(pf_now_ms)" -lt "$_dl" ] ||
-	setup_failed "qshape-milter does not listen on 127.0.0.1:$milter_port"
-    sleep 0.05
-done
+e2e_wait_milter "$milter_pid" "$milter_port"
 grep -q '^throttled: 0$' "$tmp/status.out"
 check $? "status: the summary is fresh and nothing is throttled at the start"
 s_uid=$(awk '/^Uid:/ { print $3 }' "/proc/$scand_pid/status" 2>/dev/null)
