@@ -6,16 +6,12 @@
  * list) has every malloc() and realloc() of its objects and of
  * libqshape.a come here.  fail_after < 0: never fail (the default); else
  * that many calls succeed, then every call fails until it is reset.
- * fill_byte >= 0: each block malloc() returns is filled with it first
- * (fresh memory that looks like data: a read past what was written
- * shows).
  * Shared libraries (libc itself, cmocka, libconfig) are not affected.
  */
 #ifndef QSHAPE_FAILMALLOC_H
 #define QSHAPE_FAILMALLOC_H
 
 #include <stddef.h>
-#include <string.h>
 
 extern void *__real_malloc(size_t);
 extern void *__real_realloc(void *, size_t);
@@ -23,20 +19,15 @@ extern void *__wrap_malloc(size_t);
 extern void *__wrap_realloc(void *, size_t);
 
 static int fail_after = -1;
-static int fill_byte = -1;
 
 void   *
 __wrap_malloc(size_t n)
 {
-    void   *p;
-
     if (fail_after == 0)
 	return 0;
     if (fail_after > 0)
 	fail_after--;
-    if ((p = __real_malloc(n)) != 0 && fill_byte >= 0)
-	memset(p, fill_byte, n);
-    return p;
+    return __real_malloc(n);
 }
 
 void   *
