@@ -366,6 +366,13 @@ value_checks(void **state)
 	       "~:1: exempt.sasl_users[0]: a SASL user name must not contain "
 	       "spaces or control characters");
     text_loads("exempt = { sasl_users = [ \"a~b\" ]; };\n");
+    /* Exempt domains: a control character first is that, not an empty
+     * domain (an empty element is refused before any check). */
+    text_fails("exempt = { domains = [ \"\\x01a.example\" ]; };\n",
+	       "~:1: exempt.domains[0]: a domain must not contain spaces or "
+	       "control characters");
+    text_fails("exempt = { domains = [ \"\" ]; };\n",
+	       "~:1: exempt.domains[0]: empty string");
 }
 
 /* What post_policy derives: the reply's parts, the default local action,

@@ -352,6 +352,147 @@ pressure_off(void **state)
     th_state_free(&b);
 }
 
+/* A key kept by pressure alone (hold over, queue empty) when pressure_time
+ * is 1: a pressure report at now keeps it for that step only. */
+static void
+pressure_time_one(void **state)
+{
+    const int64_t N = M0 + 400000;
+    TH_POLICY p = msp;
+    TH_COUNT c[1] = {{"spam.example", 12, 0}};
+    TH_INPUT in = {0, c, 1};
+    TH_PRESSURE pk[1] = {{"spam.example", 12, N}};
+    TH_PRESSURE_IN pr = {pk, 1};
+    TH_STATE a, b, d;
+
+    (void) state;
+    p.pressure_time = 1;
+    mentered(&a);
+    assert_int_equal(th_step_pressure(&p, 1, &in, &pr, &a, N, &b), 0);
+    assert_non_null(spam(&b));
+    assert_int_equal(spam(&b)->kept, TH_KEPT_PRESSURE);
+    assert_int_equal(th_step_pressure(&p, 1, &in, 0, &b, N + 1, &d), 0);
+    assert_int_equal(d.n, 0);
+    th_state_free(&a);
+    th_state_free(&b);
+    th_state_free(&d);
+}
+
+/* The pressure on a key is its own: not that of a longer key it is a
+ * prefix of, nor of another key of the same length, newer as they are. */
+static void
+pressure_of_own_key(void **state)
+{
+    const int64_t N = M0 + 400000;
+    TH_COUNT c[1] = {{"spam.example", 12, 0}};
+    TH_INPUT in = {0, c, 1};
+    TH_PRESSURE pk[3] = {
+	{"spam.example.org", 16, N - 10},
+	{"spam.exampla", 12, N - 10},
+	{"spam.example", 12, N - 50000},
+    };
+    TH_PRESSURE_IN pr = {pk, 3};
+    TH_STATE a, b;
+
+    (void) state;
+    mentered(&a);
+    assert_int_equal(th_step_pressure(&msp, 1, &in, &pr, &a, N, &b), 0);
+    assert_non_null(spam(&b));
+    assert_int_equal(spam(&b)->kept, TH_KEPT_PRESSURE);
+    assert_int_equal(spam(&b)->last_pressure, N - 50000);
+    th_state_free(&a);
+    th_state_free(&b);
+}
+
+/* A hand-made entry of policy pol for "spam.example". */
+static TH_ENTRY
+made(int pol, int64_t hold_until, int64_t last_pressure)
+{
+    TH_ENTRY e;
+
+    memset(&e, 0, sizeof(e));
+    e.policy = pol;
+    e.key = (char *) "spam.example";
+    e.len = 12;
+    e.since = hold_until - 300;
+    e.hold_until = hold_until;
+    e.last_pressure = last_pressure;
+    return e;
+}
+
+/* pressure_time 0 turns pressure off, even a pressure time after now
+ * (which th_step() never records, but a state may carry). */
+static void
+pressure_off_whatever_the_time(void **state)
+{
+    const int64_t N = M0 + 400000;
+    TH_POLICY p = msp;
+    TH_ENTRY e = made(0, N - 1, N + 1000);
+    TH_STATE a = {&e, 1, 1}, b;
+    TH_INPUT in = {0, 0, 0};
+
+    (void) state;
+    p.pressure_time = 0;
+    assert_int_equal(th_step_pressure(&p, 1, &in, 0, &a, N, &b), 0);
+    assert_int_equal(b.n, 0);
+    th_state_free(&b);
+    /* With pressure on, the same entry is kept by it. */
+    assert_int_equal(th_step_pressure(&msp, 1, &in, 0, &a, N, &b), 0);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(b.entry[0].kept, TH_KEPT_PRESSURE);
+    th_state_free(&b);
+}
+
+/*
+ * th_next_deadline() over hand-made states, one comparison deciding each
+ * case.  Policies: 0 pressure_time 60, 1 off, 2 pressure_time 1.
+ */
+static void
+next_deadline(void **state)
+{
+    const int64_t N = 1000;
+    TH_POLICY p[3] = {flood, flood, flood};
+    TH_ENTRY e[2];
+    TH_STATE s = {e, 2, 2}, one = {e, 1, 1};
+
+    (void) state;
+    p[0].pressure_time = 60;
+    p[1].pressure_time = 0;
+    p[2].pressure_time = 1;
+    assert_int_equal(th_next_deadline(p, 0, N), INT64_MAX);
+    one.n = 0;
+    assert_int_equal(th_next_deadline(p, &one, N), INT64_MAX);
+    one.n = 1;
+    /* Hold times: the earliest after now, in either order. */
+    e[0] = made(1, N + 20, TH_NEVER);
+    e[1] = made(1, N + 30, TH_NEVER);
+    assert_int_equal(th_next_deadline(p, &s, N), N + 20);
+    e[0] = made(1, N + 30, TH_NEVER);
+    e[1] = made(1, N + 20, TH_NEVER);
+    assert_int_equal(th_next_deadline(p, &s, N), N + 20);
+    e[1] = made(1, N, TH_NEVER);		/* not after now */
+    assert_int_equal(th_next_deadline(p, &s, N), N + 30);
+    /* Pressure: last + 60 when after now and before the hold time. */
+    e[0] = made(0, N + 100, N - 10);
+    assert_int_equal(th_next_deadline(p, &one, N), N + 50);
+    e[0] = made(0, N + 5, N - 10);		/* N + 50: after the hold */
+    assert_int_equal(th_next_deadline(p, &one, N), N + 5);
+    e[0] = made(0, N + 5, N - 60);		/* N: not after now */
+    assert_int_equal(th_next_deadline(p, &one, N), N + 5);
+    e[0] = made(0, N + 5, N - 100);		/* N - 40: past */
+    assert_int_equal(th_next_deadline(p, &one, N), N + 5);
+    /* Never pressed: TH_NEVER is no time, even near the bottom of the
+     * clock. */
+    e[0] = made(0, 0, TH_NEVER);
+    assert_int_equal(th_next_deadline(p, &one, TH_NEVER + 1), 0);
+    /* Pressure off: a pressure time (after now here) is no deadline. */
+    e[0] = made(1, N + 5, N + 2);
+    assert_int_equal(th_next_deadline(p, &one, N), N + 5);
+    /* pressure_time 1 is on: last + 1. */
+    e[0] = made(2, N + 5, N);
+    assert_int_equal(th_next_deadline(p, &one, N), N + 1);
+}
+
 /*
  * Boundaries (style.md point 15): in each pair of steps exactly one
  * condition sits at its threshold, one step on each side; every other
@@ -449,6 +590,27 @@ kept_names(void **state)
 			"pressure");
     assert_string_equal(th_kept_names(TH_KEPT_HOLD_TIME | TH_KEPT_PRESSURE,
 				      buf, 14), "min_hold_time");
+}
+
+/* th_kept_names() never writes past len: nothing at all for 0, only the
+ * terminator for 1, and a cut name when the names do not fit. */
+static void
+kept_names_short(void **state)
+{
+    const unsigned all = TH_KEPT_QUEUE | TH_KEPT_HOLD_TIME | TH_KEPT_PRESSURE;
+    char    buf[64];
+    size_t  i;
+
+    (void) state;
+    memset(buf, 'x', sizeof(buf));
+    assert_ptr_equal(th_kept_names(all, buf, 0), buf);
+    assert_int_equal(buf[0], 'x');
+    assert_string_equal(th_kept_names(all, buf, 1), "");
+    assert_int_equal(buf[1], 'x');
+    memset(buf, 'x', sizeof(buf));
+    assert_string_equal(th_kept_names(all, buf, 10), "queue,min");
+    for (i = 10; i < sizeof(buf); i++)
+	assert_int_equal(buf[i], 'x');
 }
 
 /*
@@ -899,6 +1061,11 @@ main(void)
 	cmocka_unit_test(release_by_queue_alone),
 	cmocka_unit_test(pressure_off),
 	cmocka_unit_test(kept_names),
+	cmocka_unit_test(kept_names_short),
+	cmocka_unit_test(pressure_time_one),
+	cmocka_unit_test(pressure_of_own_key),
+	cmocka_unit_test(pressure_off_whatever_the_time),
+	cmocka_unit_test(next_deadline),
 	cmocka_unit_test(enter_boundaries),
 	cmocka_unit_test(empty_window),
 	cmocka_unit_test(release_boundaries),

@@ -53,6 +53,8 @@ static const struct {
     {QS_KEY_SENDER_DOMAIN, "partner.example", 0},
     {QS_KEY_SENDER_DOMAIN, "sub.partner.example", 0},
     {QS_KEY_PARENT_DOMAIN, ".big.example", 1},
+    /* Not a scanner key: rd_parents() drops it (parent_chain_depth). */
+    {QS_KEY_PARENT_DOMAIN, ".l3.l4.l5.l6.l7.l8.l9.l10.big.example", 1},
     {QS_KEY_CLIENT_ADDRESS, "2001:db8:2::7", 2},
     {QS_KEY_CLIENT_ADDRESS, "192.0.2.9", 2},
     {QS_KEY_SASL_USERNAME, "spammer", 3},
@@ -61,6 +63,7 @@ static const struct {
 };
 
 static int lookup_fails;
+static int fail_kind = -1;		/* lookups of this kind with a key fail */
 static int key_lookups[QS_NKEYKINDS];	/* calls with a key, per kind */
 static int no_parents;			/* the set has no parent_domain key */
 
@@ -82,6 +85,8 @@ lookup(void *ctx, int kind, const char *key, size_t len, uint64_t digest,
 	return 0;
     }
     key_lookups[kind]++;
+    if (kind == fail_kind)
+	return -1;
     /* Any sender key of 250 bytes or more starting "long" is throttled. */
     if (kind == QS_KEY_SENDER && len >= 250 && memcmp(key, "long", 4) == 0
 	&& cf->policies[4].digest == digest) {
@@ -262,6 +267,15 @@ fail_modes(void **state)
     lookup_fails = 0;
     assert_int_equal(v.action, QS_ACTION_ACCEPT);
     assert_int_equal(v.why, VD_FAIL_LOOKUP);
+    assert_int_equal(v.policy, -1);
+    /* A failed lookup in the parent chain, after the sender_domain
+     * policy's lookup answered: the same. */
+    fail_kind = QS_KEY_PARENT_DOMAIN;
+    v = decide("<a@x.y.ham.example>", "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    fail_kind = -1;
+    assert_int_equal(v.why, VD_FAIL_LOOKUP);
+    assert_int_equal(v.action, QS_ACTION_ACCEPT);
+    assert_int_equal(v.policy, -1);
     /* fail_mode = tempfail, except for sendmail(1) mail. */
     cf->fail_mode = QC_FAIL_TEMPFAIL;
     assert_int_equal(decide("<x@a.example>", 0, 0, 0,
@@ -524,8 +538,13 @@ exemption_edges(void **state)
 			    0, VD_SUMMARY_OK).why, VD_NO_MATCH);
     assert_int_equal(decide("<a@ham.example>", "198.51.100.1", "truste", 0,
 			    VD_SUMMARY_OK).why, VD_NO_MATCH);
+    memset(key_lookups, 0, sizeof(key_lookups));
     v = decide("<a@ham.example>", "198.51.100.1", "", 0, VD_SUMMARY_OK);
     assert_int_equal(v.why, VD_NO_MATCH);
+    assert_int_equal(key_lookups[QS_KEY_SASL_USERNAME], 0);	/* no user */
+    v = decide("<a@ham.example>", "198.51.100.1", "Trusted", 0,
+	       VD_SUMMARY_OK);
+    assert_int_equal(key_lookups[QS_KEY_SASL_USERNAME], 1);
     /* Senders ignore case. */
     assert_int_equal(decide("<BOSS@flood.EXAMPLE>", "198.51.100.1", 0, 0,
 			    VD_SUMMARY_OK).why, VD_EXEMPT_SENDER);
@@ -623,6 +642,85 @@ long_key(void **state)
     }
 }
 
+/*
+ * Parent keys: a domain of RD_NAME_MAX (255) bytes has them, one byte
+ * more has none (rd_parents()).  "x." + 11 labels of 21 bytes and their
+ * dots + "big.example" is 255.
+ */
+static void
+parent_name_max(void **state)
+{
+    char    addr[300];
+    size_t  o, i;
+    VD_VERDICT v;
+
+    (void) state;
+    for (o = 0; o < 2; o++) {
+	snprintf(addr, sizeof(addr), "<a@%.*s.", (int) o + 1, "xx");
+	for (i = 0; i < 11; i++)
+	    snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr),
+		     "aaaaaaaaaaaaaaaaaaaaa.");
+	snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr),
+		 "big.example>");
+	assert_int_equal(strlen(addr), 3 + 255 + o + 1);
+	v = decide(addr, "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+	if (o == 0) {
+	    assert_int_equal(v.why, VD_MATCH);
+	    assert_int_equal(v.policy, 1);
+	    assert_string_equal(v.key, ".big.example");
+	} else {
+	    assert_int_equal(v.why, VD_NO_MATCH);
+	    assert_int_equal(v.policy, -1);
+	}
+    }
+}
+
+/*
+ * A chain deeper than RD_PARENTS_MAX: l1.l2...l10.big.example has ten
+ * parents in qshape's chain; the scanner keeps the eight most general
+ * (rd_parents()).  A throttled key among the two it drops is passed over,
+ * and the next one it keeps matches.
+ */
+static void
+parent_chain_depth(void **state)
+{
+    VD_VERDICT v;
+
+    (void) state;
+    memset(key_lookups, 0, sizeof(key_lookups));
+    v = decide("<a@l1.l2.l3.l4.l5.l6.l7.l8.l9.l10.big.example>",
+	       "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_MATCH);
+    assert_int_equal(v.policy, 1);
+    assert_string_equal(v.key, ".big.example");
+    assert_int_equal(key_lookups[QS_KEY_PARENT_DOMAIN], 10);
+}
+
+/*
+ * The parent chain reads the domain's own bytes, never the rest of its
+ * buffer, where the domain was cut out of the whole address: after
+ * "x.y.ham.example" and its NUL, the buffer still holds the dotted local
+ * part's tail ("i.j.k.l.m.n@...").  x.y.ham.example has two parents.
+ */
+static void
+parent_chain_reads_the_domain(void **state)
+{
+    VD_VERDICT v;
+
+    (void) state;
+    memset(key_lookups, 0, sizeof(key_lookups));
+    v = decide("<a.b.c.d.e.f.g.h.i.j.k.l.m.n@x.y.ham.example>",
+	       "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_NO_MATCH);
+    assert_int_equal(key_lookups[QS_KEY_PARENT_DOMAIN], 2);
+    memset(key_lookups, 0, sizeof(key_lookups));
+    v = decide("<a.b.c.d.e.f.g.h.i.j.k.l.m.n@x.y.big.example>",
+	       "198.51.100.1", 0, 0, VD_SUMMARY_OK);
+    assert_int_equal(v.why, VD_MATCH);
+    assert_string_equal(v.key, ".big.example");
+    assert_int_equal(key_lookups[QS_KEY_PARENT_DOMAIN], 2);
+}
+
 int
 main(void)
 {
@@ -641,6 +739,9 @@ main(void)
 	cmocka_unit_test(exemption_edges),
 	cmocka_unit_test(out_of_memory),
 	cmocka_unit_test(long_key),
+	cmocka_unit_test(parent_name_max),
+	cmocka_unit_test(parent_chain_depth),
+	cmocka_unit_test(parent_chain_reads_the_domain),
     };
 
     return cmocka_run_group_tests_name("verdict", tests, setup, teardown);
