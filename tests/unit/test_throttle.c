@@ -1045,6 +1045,51 @@ sorted_equals_scan(void **state)
     th_state_free(&a);
 }
 
+/* One allocation failing, any one, with the others succeeding: the step
+ * fails whole (-1, next empty), never with a part of the state, however
+ * the later allocations go; with none failing it gives the full state.
+ * Two policies, each with a throttled key, a new key and pressure. */
+static void
+one_failure_fails_the_step(void **state)
+{
+    TH_POLICY pol[2] = {flood, flood};
+    TH_COUNT c[2][2] = {
+	{{"a.example", 9, 60}, {"b.example", 9, 60}},
+	{{"c.example", 9, 60}, {"d.example", 9, 60}},
+    };
+    TH_INPUT in[2] = {{100, c[0], 2}, {100, c[1], 2}};
+    TH_PRESSURE pk[2] = {{"a.example", 9, T0}, {"c.example", 9, T0}};
+    TH_PRESSURE_IN pr[2] = {{&pk[0], 1}, {&pk[1], 1}};
+    TH_COUNT first[2][1] = {{{"a.example", 9, 60}}, {{"c.example", 9, 60}}};
+    TH_INPUT in0[2] = {{100, first[0], 1}, {100, first[1], 1}};
+    TH_STATE a, b;
+    int     k, rc, failed;
+
+    (void) state;
+    assert_int_equal(th_step(pol, 2, in0, 0, T0, &a), 0);
+    assert_int_equal(a.n, 2);
+    for (k = 0;; k++) {
+	fail_at = k;
+	rc = th_step_pressure(pol, 2, in, pr, &a, T0 + 1, &b);
+
+	failed = fail_at < 0;
+	fail_at = -1;
+	if (!failed)
+	    break;
+	assert_int_equal(rc, -1);
+	assert_int_equal(b.n, 0);
+	assert_null(b.entry);
+    }
+    /* The calls: the sorted state; policy 0's sorted input and pressure,
+     * the array, two key copies; policy 1's input, pressure, two keys. */
+    assert_int_equal(k, 10);
+    assert_int_equal(rc, 0);
+    assert_int_equal(b.n, 4);
+    assert_non_null(th_find(&b, 1, "d.example", 9));
+    th_state_free(&b);
+    th_state_free(&a);
+}
+
 int
 main(void)
 {
@@ -1078,6 +1123,7 @@ main(void)
 	cmocka_unit_test(count_of_own_key),
 	cmocka_unit_test(index_lookups),
 	cmocka_unit_test(sorted_equals_scan),
+	cmocka_unit_test(one_failure_fails_the_step),
     };
 
     return cmocka_run_group_tests_name("throttle", tests, 0, 0);
