@@ -84,6 +84,13 @@ sc_inherit(SCANNER *to, const SCANNER *from)
     TH_STATE *st = &to->state;
 
     to->stats = from->stats;
+    /* An unreadable counters file was logged once: not again at each
+     * reload, while it is the same file. */
+    if (to->conf.counters_file && from->conf.counters_file
+	&& strcmp(to->conf.counters_file, from->conf.counters_file) == 0) {
+	to->counters_bad = from->counters_bad;
+	to->metrics_ct_bad = from->metrics_ct_bad;
+    }
     memset(to->stats.policy_enters, 0, sizeof(to->stats.policy_enters));
     memset(to->stats.policy_leaves, 0, sizeof(to->stats.policy_leaves));
     for (p = 0; p < to->conf.npolicy && p < QS_MAX_POLICIES; p++)
