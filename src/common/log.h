@@ -3,15 +3,16 @@
  *
  * Messages go to stderr in the foreground and to syslog (facility mail)
  * otherwise, filtered by level in one place.  syslog's facility is mail in
- * both cases, for the lines a library logs itself (libmilter).  When stderr is the systemd
- * journal's stream (JOURNAL_STREAM names its device and inode), each
- * stderr line starts with "<N>", N the syslog priority (sd-daemon(3)), so
- * that the journal, and rsyslog after it, file the line at its priority
- * (under the facility the unit's SyslogFacility= gives); the program's
- * name is left out there, since the journal tags the line with it
- * ("qshape-milter[PID]: ...", as syslog(3) does).  log_warn() appends
- * strerror(errno); log_warnx() does not.  log_fatal*() exit(1) (bad
- * config, start-up); log_panic() aborts (our own invariant broken).
+ * both cases, for the lines a library logs itself (libmilter).  When
+ * stderr is the systemd journal's stream (JOURNAL_STREAM names its device
+ * and inode), each stderr line starts with "<N>", N the syslog priority
+ * (sd-daemon(3)), so that the journal, and rsyslog after it, file the
+ * line at its priority (under the facility the unit's SyslogFacility=
+ * gives); the program's name is left out there, since the journal tags
+ * the line with it ("qshape-milter[PID]: ...", as syslog(3) does).
+ * log_warn() appends strerror(errno); log_warnx() does not.
+ * log_fatal*() exit(1) (bad config, start-up); log_panic() aborts (our
+ * own invariant broken).
  *
  * Every message goes through log_printable(), the one escaping of text
  * that came from outside (senders, queue files, the summary): qshapectl

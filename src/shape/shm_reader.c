@@ -258,17 +258,17 @@ load_words(void *dst, const unsigned char *src, size_t n)
 }
 
 /*
- * The seqlock read every lookup shares: run read(r, c, arg) on the body
+ * The seqlock read every lookup shares: run fn(r, c, arg) on the body
  * copy c that the latch names, and keep its result only if seq did not
  * move around it (shm.h).  Returns 0 with *seq (when seq is not null)
- * the publication read, or -1 with errno EAGAIN after SHM_RETRIES moves.  A read sees a copy the
- * writer may be changing: it must stay within the mapping whatever it
- * reads, and report through arg.
+ * the publication read, or -1 with errno EAGAIN after SHM_RETRIES moves.
+ * fn sees a copy the writer may be changing: it must stay within the
+ * mapping whatever it reads, and report through arg.
  */
 typedef void (*SHM_READ) (const SHM_R *, uint64_t c, void *arg);
 
 static int
-seq_read(SHM_R *r, SHM_READ read, void *arg, uint64_t *seq)
+seq_read(SHM_R *r, SHM_READ fn, void *arg, uint64_t *seq)
 {
     const QS_HEADER *h = HDR(r->m.base);
     uint64_t s1, s2;
@@ -276,7 +276,7 @@ seq_read(SHM_R *r, SHM_READ read, void *arg, uint64_t *seq)
 
     for (try = 0; try < SHM_RETRIES; try++) {
 	s1 = ld64(&h->seq, memory_order_acquire);
-	read(r, ld64(&h->latch, memory_order_acquire) & 1, arg);
+	fn(r, ld64(&h->latch, memory_order_acquire) & 1, arg);
 	atomic_thread_fence(memory_order_acquire);
 	s2 = ld64(&h->seq, memory_order_relaxed);
 	if (s1 == s2) {

@@ -27,13 +27,14 @@ vl_sender(char *dst, const char *sender, size_t len)
     return len;
 }
 
-/* A key (NUL-terminated, < QS_KEY_BYTES) escaped as one field. */
+/* Text (NUL-terminated, or NULL for "") escaped as one field into dst of
+ * size bytes: its first size - 1 bytes at most, NUL-terminated. */
 static void
-key_field(char *dst, const char *key)
+field(char *dst, size_t size, const char *src)
 {
-    size_t  n = strnlen(key, QS_KEY_BYTES - 1);
+    size_t  n = src ? strnlen(src, size - 1) : 0;
 
-    log_printable_field(dst, key, n);
+    log_printable_field(dst, src ? src : "", n);
     dst[n] = 0;
 }
 
@@ -46,13 +47,13 @@ vl_fields(char *buf, size_t len, const QC_CONFIG *cf, const VD_VERDICT *v,
 
     if (v->why == VD_MATCH) {
 	sv_kept(kept, sizeof(kept), &v->entry, now);
-	key_field(key, v->key);
+	field(key, sizeof(key), v->key);
 	snprintf(buf, len, "policy=%s key=%s:%s count=%u total=%u "
 		 "share=%.2f%s%s", cf->policies[v->policy].name,
 		 qs_kind_name(v->kind), key, v->entry.count, v->entry.total,
 		 v->entry.share_ppm / 1e6, kept, local ? " local=1" : "");
     } else {
-	key_field(key, v->sender_key);
+	field(key, sizeof(key), v->sender_key);
 	snprintf(buf, len, "reason=%s sender_key=%s%s", vd_why_name(v->why),
 		 key, local ? " local=1" : "");
     }
@@ -76,10 +77,6 @@ vl_mail(char *text, size_t len, const QC_CONFIG *cf, const VD_VERDICT *v)
 	snprintf(text, len, "%s", p->reply);
 	return "tempfail";
     }
-    if (v->action == QS_ACTION_HOLD) {
-	snprintf(text, len, "to be held at end of message");
-	return "hold";
-    }
     if (cf->dry_run) {
 	if (v->policy_action == QS_ACTION_TEMPFAIL)
 	    snprintf(text, len, "accepted, would tempfail with %s",
@@ -100,19 +97,10 @@ vl_format(char *buf, size_t len, const VL_LINE *l)
     char    qid[64];
     char    host[256];
     char    addr[64];
-    size_t  n;
 
-    n = l->queue_id && *l->queue_id ? strnlen(l->queue_id, sizeof(qid) - 1)
-	: 0;
-    log_printable_field(qid, l->queue_id ? l->queue_id : "", n);
-    qid[n] = 0;
-
-    n = l->host && *l->host ? strnlen(l->host, sizeof(host) - 1) : 0;
-    log_printable_field(host, l->host ? l->host : "", n);
-    host[n] = 0;
-    n = l->addr && *l->addr ? strnlen(l->addr, sizeof(addr) - 1) : 0;
-    log_printable_field(addr, l->addr ? l->addr : "", n);
-    addr[n] = 0;
+    field(qid, sizeof(qid), l->queue_id);
+    field(host, sizeof(host), l->host);
+    field(addr, sizeof(addr), l->addr);
     snprintf(buf, len, "%s: %s: %s from %s[%s]: %s; from=<%s> %s",
 	     *qid ? qid : "NOQUEUE",
 	     l->whatsup, l->where, *host ? host : "unknown",

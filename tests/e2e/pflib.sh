@@ -444,7 +444,8 @@ pf_sink_start() {
 
 # pf_wake_ PID: one connection to each TCP (IPv4) or unix socket PID
 # listens on.  A libmilter daemon notices smfi_stop() only when its
-# listener wakes: at a connection, or every 5 s.
+# listener wakes: at a connection, or every 5 s.  An IPv6 or abstract
+# unix listener is not woken: such a test waits for the 5 s tick.
 pf_wake_() {
     _socks=$(ls -l "/proc/$1/fd" 2>/dev/null |
 	sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
