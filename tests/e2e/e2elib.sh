@@ -17,7 +17,12 @@
 #                           exit 128+N); the summary line is
 #                           "NAME: N passed, M failed"
 #   ok MSG / notok MSG      print "ok - MSG" / "not ok - MSG" and count it
+#   check STATUS MSG        ok MSG when STATUS (a command's $?) is 0, else
+#                           notok MSG
+#   note TEXT               print "# TEXT"
 #   indent                  filter: diagnostics, each line as "#   LINE"
+#   e2e_daemon_logs         an E2E_DIAG: the end of $tmp/scand.log,
+#                           $tmp/milter.log and the maillog
 #   finish                  print the summary line and exit: 0 when nothing
 #                           failed, else 1
 #   setup_failed MSG        notok "setup: MSG", run $E2E_DIAG, finish
@@ -94,9 +99,32 @@ notok() {
     echo "not ok - $*"
 }
 
+# check STATUS MSG: ok MSG when STATUS (a command's $?) is 0, else notok.
+check() {
+    if [ "$1" -eq 0 ]; then ok "$2"; else notok "$2"; fi
+}
+
+# note TEXT: one diagnostic line.
+note() {
+    echo "# $*"
+}
+
 # indent: copy stdin to stdout as diagnostics ("#   " before each line).
 indent() {
     sed 's/^/#   /'
+}
+
+# e2e_daemon_logs: for E2E_DIAG, the last lines of $tmp/scand.log and
+# $tmp/milter.log, and of the maillog.
+# shellcheck disable=SC2317	# invoked by setup_failed
+e2e_daemon_logs() {
+    for _f in scand milter; do
+	if [ -n "$tmp" ] && [ -s "$tmp/$_f.log" ]; then
+	    echo "#   last lines of the $_f log:"
+	    tail -n 5 "$tmp/$_f.log" | indent
+	fi
+    done
+    pf_maillog_tail 10
 }
 
 # e2e_summary: the last line, "NAME: N passed, M failed".

@@ -54,11 +54,6 @@ teardown() {
 }
 E2E_TEARDOWN=teardown
 
-# check STATUS MSG
-check() {
-    if [ "$1" -eq 0 ]; then ok "$2"; else notok "$2"; fi
-}
-
 # ctl OUT ARGS...: run qshapectl, stdout to $tmp/OUT, stderr to OUT.err.
 ctl() {
     _out=$1

@@ -75,25 +75,7 @@ CT_DIR=
 
 e2e_begin e2e-hold
 
-check() {
-    if [ "$1" -eq 0 ]; then ok "$2"; else notok "$2"; fi
-}
-
-note() {
-    echo "# $*"
-}
-
-# shellcheck disable=SC2317	# invoked by setup_failed
-daemon_logs_tail() {
-    for _f in scand milter; do
-	if [ -n "$tmp" ] && [ -s "$tmp/$_f.log" ]; then
-	    echo "#   last lines of the $_f log:"
-	    tail -n 5 "$tmp/$_f.log" | indent
-	fi
-    done
-    pf_maillog_tail 10
-}
-E2E_DIAG=daemon_logs_tail
+E2E_DIAG=e2e_daemon_logs
 
 # shellcheck disable=SC2317	# invoked from the EXIT trap
 stop_all() {
@@ -349,7 +331,6 @@ perl -MTime::HiRes=time,sleep -e '
 ' "$RUNAWAY" "$RATE" "$PF_ETC" 16 >"$tmp/submit.raw" 2>"$tmp/submit.err" ||
     { indent <"$tmp/submit.err"; setup_failed "the runaway script failed"; }
 sort -k2,2n "$tmp/submit.raw" >"$tmp/submit.out"
-t_end=$(pf_now_ms)
 cp "$tmp/scand.log" "$tmp/scand-at-end.log"
 t_first=$(awk 'NR == 1 { print $2 }' "$tmp/submit.out")
 t_last=$(awk 'END { print $2 }' "$tmp/submit.out")

@@ -56,10 +56,6 @@ teardown() {
 }
 E2E_TEARDOWN=teardown
 
-check() {
-    if [ "$1" -eq 0 ]; then ok "$2"; else notok "$2"; fi
-}
-
 # publish [ENTRY...]: a fresh summary with these throttled keys, kept
 # alive (heartbeat) until the next publish.
 publish() {

@@ -76,28 +76,7 @@ bg_pids=		# smtp-source processes running in the background
 
 e2e_begin e2e-milter
 
-# check COND_STATUS MESSAGE: ok when the previous command succeeded.
-check() {
-    if [ "$1" -eq 0 ]; then ok "$2"; else notok "$2"; fi
-}
-
-note() {
-    echo "# $*"
-}
-
-# daemon_logs_tail: after a setup failure, the end of the daemons' logs
-# and of the maillog.
-# shellcheck disable=SC2317	# invoked by setup_failed
-daemon_logs_tail() {
-    for _f in scand milter; do
-	if [ -n "$tmp" ] && [ -s "$tmp/$_f.log" ]; then
-	    echo "#   last lines of the $_f log:"
-	    tail -n 5 "$tmp/$_f.log" | indent
-	fi
-    done
-    pf_maillog_tail 10
-}
-E2E_DIAG=daemon_logs_tail
+E2E_DIAG=e2e_daemon_logs
 
 # stop_all: at exit, the background smtp-sources, then both daemons.
 # shellcheck disable=SC2317	# invoked from the EXIT trap

@@ -59,10 +59,6 @@ milter_pid=
 
 e2e_begin e2e-milter-trust
 
-check() {
-    if [ "$1" -eq 0 ]; then ok "$2"; else notok "$2"; fi
-}
-
 stop_all() {
     pf_stop_pid "$milter_pid"
     pf_stop_pid "$scand_pid"

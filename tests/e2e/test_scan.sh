@@ -107,24 +107,24 @@ counts_before=$(pf_counts)
 # Every bucket edge of the option sets used here is a whole minute (the
 # default E2E_EDGE).
 
-# check LABEL ARGS...: qshape -c DIR ARGS vs the program under test.
-check() {
+# scan_check LABEL ARGS...: qshape -c DIR ARGS vs the program under test.
+scan_check() {
     label=$1
     shift
     e2e_compare "scan $label" run_ctl "$@"
 }
 
-check "(no options)"
-check "-s" -s
-check "-s deferred" -s deferred
-check "deferred" deferred
-check "-p -m 1" -p -m 1
-check "-b 6 -t 1" -b 6 -t 1
-check "-l" -l
-check "-w 120" -w 120
-check "-s hold" -s hold
-check "-s incoming active deferred hold" -s incoming active deferred hold
-check "-p -m 1 -s deferred" -p -m 1 -s deferred
+scan_check "(no options)"
+scan_check "-s" -s
+scan_check "-s deferred" -s deferred
+scan_check "deferred" deferred
+scan_check "-p -m 1" -p -m 1
+scan_check "-b 6 -t 1" -b 6 -t 1
+scan_check "-l" -l
+scan_check "-w 120" -w 120
+scan_check "-s hold" -s hold
+scan_check "-s incoming active deferred hold" -s incoming active deferred hold
+scan_check "-p -m 1 -s deferred" -p -m 1 -s deferred
 
 if [ "$(pf_counts)" = "$counts_before" ]; then
     ok "queue unchanged during the comparisons"

@@ -269,8 +269,8 @@ ctl_shape() {
     "$CTL" shape --config "$conf" "$@"
 }
 
-# check PHASE LABEL ARGS...: qshape -c DIR ARGS vs qshapectl shape ARGS.
-check() {
+# shape_check PHASE LABEL ARGS...: qshape -c DIR ARGS vs qshapectl shape ARGS.
+shape_check() {
     phase=$1
     label=$2
     shift 2
@@ -278,16 +278,16 @@ check() {
 }
 
 compare_all() {
-    check "$1" "-s" -s
-    check "$1" "(no options)"
-    check "$1" "-s deferred" -s deferred
-    check "$1" "deferred (a partly delivered message among them)" deferred
-    check "$1" "-p -m 1" -p -m 1
-    check "$1" "-p -m 1 -s deferred" -p -m 1 -s deferred
-    check "$1" "-s hold" -s hold
-    check "$1" "-w 120 -s incoming active deferred hold" \
+    shape_check "$1" "-s" -s
+    shape_check "$1" "(no options)"
+    shape_check "$1" "-s deferred" -s deferred
+    shape_check "$1" "deferred (a partly delivered message among them)" deferred
+    shape_check "$1" "-p -m 1" -p -m 1
+    shape_check "$1" "-p -m 1 -s deferred" -p -m 1 -s deferred
+    shape_check "$1" "-s hold" -s hold
+    shape_check "$1" "-w 120 -s incoming active deferred hold" \
 	-w 120 -s incoming active deferred hold
-    check "$1" "-s incoming active deferred hold" -s incoming active deferred hold
+    shape_check "$1" "-s incoming active deferred hold" -s incoming active deferred hold
 }
 
 # flood_check PHASE: spam.example has 10 messages in active and 6 in
@@ -381,8 +381,8 @@ fi
 if postsuper -c "$PF_ETC" -H ALL hold >"$tmp/postsuper.out" 2>&1 &&
    pf_wait_count hold 0 10 && pf_wait_count deferred 23 10; then
     caught_up "released"
-    check "released" "-s deferred" -s deferred
-    check "released" "deferred" deferred
+    shape_check "released" "-s deferred" -s deferred
+    shape_check "released" "deferred" deferred
 else
     indent <"$tmp/postsuper.out"
     notok "released: postsuper -H ALL hold did not move 5 messages to deferred ($(pf_counts))"
@@ -390,7 +390,7 @@ fi
 if postsuper -c "$PF_ETC" -d ALL deferred >"$tmp/postsuper.out" 2>&1 &&
    pf_wait_count deferred 0 10; then
     caught_up "deleted"
-    check "deleted" "-s incoming active deferred hold" -s incoming active deferred hold
+    shape_check "deleted" "-s incoming active deferred hold" -s incoming active deferred hold
     flood_check "deleted"
 else
     indent <"$tmp/postsuper.out"
