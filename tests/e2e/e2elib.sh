@@ -21,6 +21,7 @@
 #                           notok MSG
 #   note TEXT               print "# TEXT"
 #   indent                  filter: diagnostics, each line as "#   LINE"
+#   e2e_abs PATH            PATH made absolute (the build directory)
 #   e2e_daemon_logs         an E2E_DIAG: the end of $tmp/scand.log,
 #                           $tmp/milter.log and the maillog
 #   finish                  print the summary line and exit: 0 when nothing
@@ -112,6 +113,14 @@ note() {
 # indent: copy stdin to stdout as diagnostics ("#   " before each line).
 indent() {
     sed 's/^/#   /'
+}
+
+# e2e_abs PATH: PATH made absolute (against the current directory).
+e2e_abs() {
+    case $1 in
+    /*) echo "$1" ;;
+    *) echo "$(pwd)/$1" ;;
+    esac
 }
 
 # e2e_daemon_logs: for E2E_DIAG, the last lines of $tmp/scand.log and

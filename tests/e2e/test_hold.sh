@@ -56,11 +56,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/e2elib.sh
 . "$here/e2elib.sh"
 
-BUILD=${1:-build}
-case $BUILD in
-/*) ;;
-*) BUILD=$(pwd)/$BUILD ;;
-esac
+BUILD=$(e2e_abs "${1:-build}")
 SCAND=$BUILD/qshape-scand
 MILTER=$BUILD/qshape-milter
 CTL=$BUILD/qshapectl
