@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "metrics.h"
 #include "shm.h"
+#include "textlines.h"
 
 #define ROUND8(n) (((n) + 7) & ~(size_t) 7)
 
@@ -118,19 +119,6 @@ render(const MX_INPUT *in, const MX_MILTER *m)
     return buf;
 }
 
-/* Is line (without its newline) a whole line of text? */
-static int
-has_line(const char *text, const char *line)
-{
-    size_t  n = strlen(line);
-    const char *p;
-
-    for (p = text; (p = strstr(p, line)) != 0; p++)
-	if ((p == text || p[-1] == '\n') && p[n] == '\n')
-	    return 1;
-    return 0;
-}
-
 /* Lines starting with prefix (a metric name and "{" or " "). */
 static int
 count_lines(const char *text, const char *prefix)
@@ -146,11 +134,6 @@ count_lines(const char *text, const char *prefix)
     }
     return c;
 }
-
-#define LINE(text, l) do { \
-	if (!has_line((text), (l))) \
-	    fail_msg("missing line: %s\n--- output:\n%s", (l), (text)); \
-    } while (0)
 
 static void
 label_escaping(void **state)

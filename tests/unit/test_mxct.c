@@ -21,6 +21,7 @@
 #include "qshape/counters.h"
 #include "counters.h"
 #include "mxct.h"
+#include "textlines.h"
 
 #define TRUSTDIR_PREFIX	"/tmp/test_mxct.XXXXXX"
 #define TRUSTDIR_FILE	"counters"
@@ -162,24 +163,6 @@ unterminated_name(void **state)
     free(x);
     free(p);
 }
-
-/* Is line (without its newline) a whole line of text? */
-static int
-has_line(const char *text, const char *line)
-{
-    size_t  n = strlen(line);
-    const char *p;
-
-    for (p = text; (p = strstr(p, line)) != 0; p++)
-	if ((p == text || p[-1] == '\n') && p[n] == '\n')
-	    return 1;
-    return 0;
-}
-
-#define LINE(text, l) do { \
-	if (!has_line((text), (l))) \
-	    fail_msg("missing line: %s\n--- output:\n%s", (l), (text)); \
-    } while (0)
 
 static int
 render(CT_R *r, char **out, char *err, size_t errlen)
